@@ -1,0 +1,1 @@
+"""The composition root: config, the sync engine, the CLI and the scheduler."""

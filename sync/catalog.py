@@ -1,0 +1,67 @@
+"""Mirror the config's train, teams, calendar and sources into the model (idempotent).
+
+Runs before every sync and report so the database always describes the current config;
+teams, PIs and sources removed from the config are kept (history references them).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from model.tables import PI, Iteration, Source, Team, Train
+from sync.config import Config, PIConfig
+
+
+def iteration_name(pi: PIConfig, seq: int) -> str:
+    return (
+        f"{pi.name} · IP" if pi.ip_iteration and seq == pi.iterations + 1 else f"{pi.name} · I{seq}"
+    )
+
+
+def ensure_catalog(session: Session, config: Config) -> Train:
+    """Create or update the rows for ``config``; returns the train. Caller commits."""
+    train = session.scalar(select(Train).where(Train.name == config.train.name))
+    if train is None:
+        train = Train(name=config.train.name)
+        session.add(train)
+    train.timezone = config.train.timezone
+    teams = {t.name: t for t in train.teams}
+    for team in config.train.teams:
+        if team.name not in teams:
+            train.teams.append(Team(name=team.name))
+    pis = {p.name: p for p in train.pis}
+    for pi_cfg in config.calendar.pis:
+        pi = pis.get(pi_cfg.name)
+        if pi is None:
+            pi = PI(name=pi_cfg.name, start=pi_cfg.start, end=pi_cfg.end)
+            train.pis.append(pi)
+        pi.start, pi.end = pi_cfg.start, pi_cfg.end
+        _iterations(pi, pi_cfg)
+    for src in config.sources:
+        row = session.scalar(select(Source).where(Source.name == src.name))
+        if row is None:
+            row = Source(name=src.name, kind=src.kind)
+            session.add(row)
+        row.kind = src.kind
+        row.url = str(getattr(src.settings, "url", None) or getattr(src.settings, "base_url", ""))
+    session.flush()
+    return train
+
+
+def _iterations(pi: PI, cfg: PIConfig) -> None:
+    count = cfg.iterations + (1 if cfg.ip_iteration else 0)
+    existing = {it.seq: it for it in pi.iterations}
+    for seq in range(1, count + 1):
+        start = cfg.start + timedelta(days=(seq - 1) * cfg.iteration_days)
+        it = existing.pop(seq, None)
+        if it is None:
+            it = Iteration(seq=seq)
+            pi.iterations.append(it)
+        it.name = iteration_name(cfg, seq)
+        it.start, it.end = start, start + timedelta(days=cfg.iteration_days)
+        it.is_ip = cfg.ip_iteration and seq == count
+    for stale in existing.values():
+        pi.iterations.remove(stale)

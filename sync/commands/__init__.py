@@ -1,0 +1,15 @@
+"""CLI commands: one module each, with ``add(subparsers)`` setting ``handler``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sync.commands import db
+
+MODULES = [db]
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    for module in MODULES:
+        module.add(sub)
