@@ -34,7 +34,7 @@ LinkRole = Literal["blocker", "blocked", "either"]
 #   label    to = label added, or from = label removed
 #   sprint   from/to = tracker sprint ids (comma-separated when several)
 #   parent   from/to = parent keys
-#   link     to = link id added / from = link id removed (link_key names the Link)
+#   link     to = "added" or "removed"; link_key + link_origin name the Link it belongs to
 EventField = Literal["status", "flagged", "label", "sprint", "parent", "link"]
 
 
