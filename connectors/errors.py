@@ -8,6 +8,8 @@
     └── SkippableError           one record is malformed: quarantine it, go on
 
 Messages never contain secrets: they name the source, the URL path and the fix.
+``RetriesExhausted`` is deliberately not an ``OSError``: raised inside urllib3's retry loop, it
+must pass through ``requests`` and the client libraries unwrapped.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class ScopeError(FatalError, LookupError):
     """The configured project, repository or query does not exist or is not visible."""
 
 
-class RetriesExhausted(FatalError, ConnectionError):
+class RetriesExhausted(FatalError):
     """Rate limits, server errors or timeouts persisted beyond the retry budget."""
 
 
