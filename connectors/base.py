@@ -234,18 +234,24 @@ class SyncRequest:
     full_sweep: bool = False
 
 
+def _ignore(_response: Any) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Transport:
     """HTTP settings the engine hands every connector (the engine owns retries and budgets).
 
-    ``retry`` is a ``urllib3.util.Retry`` (see ``connectors.http``) that both client libraries
-    accept; ``timeout`` is seconds per request; ``on_response`` is called for every HTTP response
-    (request counting, rate-limit budget).
+    ``retry`` is a ``connectors.http.BudgetRetry`` (a ``urllib3`` ``Retry``) that both client
+    libraries accept, with the libraries' own retries off; ``timeout`` is seconds per request;
+    ``max_wait`` the longest single wait allowed (below the sync interval) for connectors that
+    pace themselves (GitHub's rate-limit budget); ``on_response`` an optional observer.
     """
 
     retry: Any
     timeout: float
-    on_response: Callable[[Any], None]
+    max_wait: float = 60.0
+    on_response: Callable[[Any], None] = _ignore
 
 
 @runtime_checkable

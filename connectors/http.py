@@ -1,0 +1,242 @@
+"""The one retry layer: a ``urllib3`` ``Retry`` both client libraries accept, plus request counting.
+
+Why our own: the libraries' retries have gaps (``api-facts.md`` §2, §12). ``jira``'s
+ResilientSession skips 500/502/504 and read timeouts, crashes on an HTTP-date ``Retry-After``
+and may retry before a long ``Retry-After`` has passed; PyGithub retries 5xx ten times without
+backoff and may sleep without limit. ``BudgetRetry`` is mounted under both (``HTTPAdapter`` for
+``jira``, ``Github(retry=...)`` for PyGithub) with the libraries' own retries off, and:
+
+* retries connection errors, read timeouts, 429 and 500/502/503/504 on every method (our POSTs
+  are searches and bulk reads, safe to repeat), and a 403 only when it is a rate limit
+  (``Retry-After`` present or ``x-ratelimit-remaining: 0``) — any other 403 is returned as is;
+* waits what the server asks (``Retry-After`` in seconds or as an HTTP date; a rate-limit reset
+  in epoch seconds (GitHub) or ISO-8601 (Jira) when the remaining budget is 0), else backs off
+  exponentially with jitter;
+* never waits longer than ``max_wait`` at once nor ``budget`` in all: a wait beyond either ends
+  the run with ``RetriesExhausted`` (the cursor stays where stored data is; the next run resumes).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from connectors.errors import RetriesExhausted
+
+RETRY_STATUSES = frozenset({403, 429, 500, 502, 503, 504})
+
+
+@dataclass(slots=True)
+class RetryStats:
+    """Shared by every copy of one run's ``BudgetRetry`` (urllib3 copies it on each attempt)."""
+
+    retries: int = 0
+    waited: float = 0.0
+    waits: list[float] = field(default_factory=list)
+
+
+class BudgetRetry(Retry):
+    """Capped, budget-aware retries. Build one per run with ``BudgetRetry.for_run``."""
+
+    def __init__(
+        self,
+        *args: Any,
+        max_wait: float = 60.0,
+        budget: float = 600.0,
+        base_backoff: float = 1.0,
+        sleeper: Callable[[float], None] = time.sleep,
+        stats: RetryStats | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_wait = max_wait
+        self.budget = budget
+        self.base_backoff = base_backoff
+        self.sleeper = sleeper
+        self.stats = stats if stats is not None else RetryStats()
+
+    @classmethod
+    def for_run(
+        cls,
+        *,
+        max_retries: int,
+        max_wait: float,
+        budget: float | None = None,
+        base_backoff: float = 1.0,
+        sleeper: Callable[[float], None] = time.sleep,
+    ) -> BudgetRetry:
+        return cls(
+            total=max_retries,
+            connect=max_retries,
+            read=max_retries,
+            status=max_retries,
+            other=0,
+            redirect=0,  # PyGithub follows 301s itself; a transfer must stay visible to it
+            allowed_methods=None,
+            status_forcelist=RETRY_STATUSES,
+            raise_on_status=False,
+            raise_on_redirect=False,
+            respect_retry_after_header=True,
+            max_wait=max_wait,
+            budget=budget if budget is not None else max_wait * max(max_retries, 1),
+            base_backoff=base_backoff,
+            sleeper=sleeper,
+        )
+
+    def new(self, **kw: Any) -> Self:
+        fresh = super().new(**kw)
+        fresh.max_wait, fresh.budget, fresh.base_backoff = (
+            self.max_wait,
+            self.budget,
+            self.base_backoff,
+        )
+        fresh.sleeper, fresh.stats = self.sleeper, self.stats
+        return fresh
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        return status_code in RETRY_STATUSES and self.total is not False
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Self:
+        if response is not None and response.status == 403 and not _is_rate_limited(response):
+            # A permission 403: hand the response back (raise_on_status=False) so the client
+            # library reports it as an auth error, not a retry.
+            raise MaxRetryError(_pool, url or "", ResponseError("403 is not a rate limit"))
+        try:
+            new = super().increment(method, url, response, error, _pool, _stacktrace)
+        except MaxRetryError as exc:
+            if response is not None:
+                response.drain_conn()
+            raise RetriesExhausted(_exhausted(url, response, error or exc.reason)) from None
+        self.stats.retries += 1
+        return new
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        wait = self.wait_for(response)
+        if wait > self.max_wait:
+            raise RetriesExhausted(
+                f"the server asks to wait {wait:.0f}s (status {_status(response)}), longer than "
+                f"the {self.max_wait:.0f}s cap; the next sync resumes where this one stopped"
+            )
+        if self.stats.waited + wait > self.budget:
+            raise RetriesExhausted(
+                f"retry waits would exceed this run's {self.budget:.0f}s budget "
+                f"(status {_status(response)}); the next sync resumes where this one stopped"
+            )
+        self.stats.waited += wait
+        self.stats.waits.append(wait)
+        if wait > 0:
+            self.sleeper(wait)
+
+    def wait_for(self, response: BaseHTTPResponse | None) -> float:
+        """Seconds to wait before the next attempt."""
+        if response is not None:
+            asked = _server_wait(response)
+            if asked is not None:
+                return float(asked)
+        attempt: int = len(self.history)
+        backoff = self.base_backoff * (2 ** max(attempt - 1, 0))
+        return float(min(self.max_wait, backoff * random.uniform(0.5, 1.0)))
+
+
+def _is_rate_limited(response: BaseHTTPResponse) -> bool:
+    headers = response.headers
+    return bool(headers.get("Retry-After")) or headers.get("x-ratelimit-remaining") == "0"
+
+
+def _server_wait(response: BaseHTTPResponse) -> float | None:
+    """What the server asked for: Retry-After, else a rate-limit reset when nothing is left."""
+    headers = response.headers
+    retry_after = headers.get("Retry-After")
+    if retry_after:
+        return parse_retry_after(retry_after)
+    if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset"):
+        return parse_reset(headers["x-ratelimit-reset"])
+    return None
+
+
+def parse_retry_after(value: str, now: float | None = None) -> float:
+    """``Retry-After`` as seconds: a number, or an HTTP date (never negative)."""
+    value = value.strip()
+    if value.replace(".", "", 1).isdigit():
+        return float(value)
+    parsed = email.utils.parsedate_to_datetime(value)  # raises ValueError on garbage
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return max(0.0, parsed.timestamp() - (now if now is not None else time.time()))
+
+
+def parse_reset(value: str, now: float | None = None) -> float:
+    """A rate-limit reset as seconds from now: epoch seconds (GitHub) or ISO-8601 (Jira)."""
+    value = value.strip()
+    current = now if now is not None else time.time()
+    if value.isdigit():
+        at = float(value)
+    else:
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        at = (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+    return max(0.0, at - current) + 1.0
+
+
+def _status(response: BaseHTTPResponse | None) -> str:
+    return str(response.status) if response is not None else "no response"
+
+
+def _exhausted(url: str | None, response: BaseHTTPResponse | None, cause: Any) -> str:
+    path = (url or "").split("?", 1)[0]
+    if response is not None:
+        what = f"HTTP {response.status}"
+    else:
+        what = type(cause).__name__ if cause is not None else "errors"
+    return (
+        f"gave up on {path or 'a request'} after repeated {what}; "
+        "the next sync resumes where this one stopped"
+    )
+
+
+@dataclass(slots=True)
+class RequestCounter:
+    """Counts HTTP attempts and remembers the last rate-limit budget seen.
+
+    Install ``hook`` as a ``requests`` response hook (``session.hooks["response"]``); attempts
+    retried inside urllib3 never reach the hook, so ``requests`` adds the retry count.
+    """
+
+    retry_stats: RetryStats
+    responses: int = 0
+    not_modified: int = 0
+    rate_limit_remaining: int | None = None
+
+    def hook(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self.observe(response.status_code, response.headers)
+        return response
+
+    def observe(self, status: int, headers: Any) -> None:
+        self.responses += 1
+        if status == 304:
+            self.not_modified += 1
+        for name in ("x-ratelimit-remaining", "X-RateLimit-Remaining"):
+            value = headers.get(name)
+            if value is not None and str(value).isdigit():
+                self.rate_limit_remaining = int(value)
+                break
+
+    @property
+    def requests(self) -> int:
+        return self.responses + self.retry_stats.retries
