@@ -52,7 +52,7 @@ PRECEDENCE = ("jira_team_ids", "jira_components", "labels", "jira_projects", "gi
 
 
 def resolve_team(facts: ItemFacts, teams: Sequence[TeamRules]) -> str | None:
-    """The owning team's name, or None (unmapped). Label matching ignores case."""
+    """The owning team's name, or None (unmapped). Labels, projects and repos ignore case."""
     labels = {label.casefold() for label in facts.labels}
     for rule in PRECEDENCE:
         for team in teams:
@@ -69,7 +69,9 @@ def _matches(rule: str, team: TeamRules, facts: ItemFacts, labels: set[str]) -> 
     if rule == "labels":
         return any(label.casefold() in labels for label in team.labels)
     if rule == "jira_projects":
-        return facts.tracker == "jira" and facts.container in team.jira_projects
+        # Jira answers keys upper-case; a config may not: project keys are case-insensitive.
+        wanted = {project.casefold() for project in team.jira_projects}
+        return facts.tracker == "jira" and facts.container.casefold() in wanted
     if rule == "github_repos":
         wanted = {repo.casefold() for repo in team.github_repos}
         return facts.tracker == "github" and facts.container.casefold() in wanted
@@ -96,7 +98,7 @@ def iteration_for_sprint(
     """Map a tracker sprint to a train iteration: by date overlap, else by name.
 
     Overlap counts whole local days shared by the sprint [start, end] and the iteration; the
-    largest wins, ties to the earlier iteration. A sprint with only an end date (a GitHub
+    largest wins, ties to the iteration that starts first. A sprint with only an end date (a GitHub
     milestone's due date) maps to the iteration containing that day. Without dates, a sprint
     whose name equals or contains an iteration's name maps to it (longest name wins).
     """
@@ -105,12 +107,13 @@ def iteration_for_sprint(
         last = (end or start).astimezone(tz).date()  # type: ignore[union-attr]
         if end is not None and start is not None and last < first:
             first, last = last, first
-        best: tuple[int, int] | None = None  # (overlap days, -index)
+        best: tuple[int, int] | None = None  # (overlap days, -start day): ties go earlier
         chosen: int | None = None
-        for index, it in enumerate(iterations):
+        for it in iterations:
             overlap = (min(last, _day_before(it.end)) - max(first, it.start)).days + 1
-            if overlap > 0 and (best is None or (overlap, -index) > best):
-                best, chosen = (overlap, -index), it.id
+            score = (overlap, -it.start.toordinal())
+            if overlap > 0 and (best is None or score > best):
+                best, chosen = score, it.id
         if chosen is not None:
             return chosen
     return _by_name(name, iterations)
@@ -127,7 +130,8 @@ def _by_name(name: str, iterations: Iterable[IterationSpan]) -> int | None:
     best: tuple[int, int] | None = None
     for it in iterations:
         candidate = _norm(it.name)
-        if candidate and (candidate == wanted or candidate in wanted):
+        # Whole words only: "PI 26.4 · I1" must not match a sprint named "PI 26.4 I12".
+        if candidate and f" {candidate} " in f" {wanted} ":
             score = (1 if candidate == wanted else 0, len(candidate))
             if best is None or score > best[:2]:
                 best = (*score, it.id)  # type: ignore[assignment]
@@ -186,7 +190,7 @@ def status_category(status: str, tracker_category: str | None = None) -> str:
             return JIRA_CATEGORY[key]
         if key in ("todo", "in_progress", "done"):
             return key
-    name = status.strip().casefold()
+    name = status.strip().casefold().replace("\u2019", "'")  # typographic "Won\u2019t Do"
     if name in DONE_WORDS:
         return "done"
     if name in TODO_WORDS or not name:

@@ -18,7 +18,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +27,7 @@ from sync.errors import ConfigError
 
 DEFAULT_CONFIG = "trainyard.toml"
 CONFIG_ENV = "TRAINYARD_CONFIG"
+_KEY_PART = re.compile(r"([^.\[\]]+)(?:\[(\d+)\])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +161,16 @@ def load(
             f"or pass --config PATH (or set {CONFIG_ENV})"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{cfg_path}: cannot read config: {exc}") from None
+        raise ConfigError(
+            f"{cfg_path}: cannot read config: {exc}; pass the path of a UTF-8 TOML file"
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{cfg_path}: invalid TOML: {exc}; fix the syntax there") from None
+        # tomllib says "... (at line 7, column 3)": lift the line into the location prefix.
+        at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        where = f"{cfg_path}:{at[1]}" if at else str(cfg_path)
+        raise ConfigError(f"{where}: invalid TOML: {exc}; fix the syntax there") from None
     if connector_settings is None:
         from sync.registry import installed_settings
 
@@ -188,33 +194,40 @@ class _Checker:
     def fail(self, key: str, problem: str, fix: str) -> typing.NoReturn:
         line = self.line_of(key)
         where = f"{self.path}:{line}" if line else str(self.path)
-        raise ConfigError(f"{where}: {key}: {problem}; {fix}")
+        # One line, always: a quoted key or value may carry a newline of its own.
+        raise ConfigError(" ".join(f"{where}: {key}: {problem}; {fix}".split()))
 
     def line_of(self, dotted: str) -> int | None:
-        """Best-effort line of a dotted key (``sources[1].url``, ``train.teams[0].name``)."""
-        parts = [p for p in re.split(r"\.|\[(\d+)\]", dotted) if p]
-        leaf = parts[-1] if parts and not parts[-1].isdigit() else None
-        tables = [p for p in parts[:-1] if not p.isdigit()]
-        indices = [int(p) for p in parts if p.isdigit()]
-        start = 0
-        if tables:
-            header = re.compile(r"^\s*\[\[?\s*" + re.escape(".".join(tables)) + r"\s*\]\]?\s*$")
+        """Best-effort line of a dotted key (``sources[1].url``, ``train.teams[0].name``).
+
+        Finds the deepest table header that exists (the n-th ``[[array]]`` header for an index),
+        then the next key inside that table; a key that is not there (missing, or an inline
+        value) points at its table's header, which is where the fix goes.
+        """
+        tokens = [(m[1], int(m[2]) if m[2] else None) for m in _KEY_PART.finditer(dotted)]
+        names = [name for name, _ in tokens]
+        for depth in range(len(tokens), 0, -1):
+            header = re.compile(
+                r"^\s*\[\[?\s*" + re.escape(".".join(names[:depth])) + r"\s*\]\]?\s*(#.*)?$"
+            )
             hits = [i for i, text in enumerate(self.lines) if header.match(text)]
-            if hits:
-                start = hits[min(indices[-1], len(hits) - 1)] if indices else hits[0]
-                if leaf is None:
-                    return start + 1
-        if leaf is None:
-            return None
-        pattern = re.compile(r"^\s*[\"']?" + re.escape(leaf) + r"[\"']?\s*=")
+            index = tokens[depth - 1][1] or 0
+            if index >= len(hits):
+                continue
+            start = hits[index]
+            if depth == len(tokens):
+                return start + 1
+            found = self._key_line(names[depth], start + 1)
+            return found if found is not None else start + 1
+        return self._key_line(names[0], 0) if names else None
+
+    def _key_line(self, key: str, start: int) -> int | None:
+        """The line of ``key = ...`` in the table body beginning at ``start`` (0-based)."""
+        pattern = re.compile(r"^\s*[\"']?" + re.escape(key) + r"[\"']?\s*[=.]")
         for i in range(start, len(self.lines)):
-            if i > start and tables and self.lines[i].lstrip().startswith("[") and i != start:
-                break
+            if self.lines[i].lstrip().startswith("["):
+                return None
             if pattern.match(self.lines[i]):
-                return i + 1
-        header_only = re.compile(r"^\s*\[\[?\s*" + re.escape(leaf) + r"\s*\]\]?\s*$")
-        for i, text in enumerate(self.lines):
-            if header_only.match(text):
                 return i + 1
         return None
 
@@ -254,7 +267,9 @@ class _Checker:
                     and fld.default_factory is dataclasses.MISSING
                 )
                 if required:
-                    self.fail(dotted, "required key is missing", f"add {name} = ... to [{key}]")
+                    self.fail(
+                        dotted, "required key is missing", f"add {name} = ... to {_table(key)}"
+                    )
                 continue
             kwargs[name] = self.convert(hints[name], value[name], dotted)
         try:
@@ -263,7 +278,8 @@ class _Checker:
             message = str(exc)
             bad = message.split(":", 1)[0] if ":" in message else None
             at = f"{key}.{bad}" if bad in fields else key
-            self.fail(at, message.split(":", 1)[-1].strip() if bad in fields else message, "fix it")
+            problem = message.split(":", 1)[-1].strip() if bad in fields else message
+            self.fail(at, problem, "see the comment on this key in config.example.toml")
 
     def convert(self, hint: Any, value: Any, dotted: str) -> Any:
         origin = typing.get_origin(hint)
@@ -330,8 +346,14 @@ class _Checker:
             if not isinstance(table, dict):
                 self.fail(at, "expected a table", "use [[sources]]")
             for key in ("name", "kind"):
-                if not isinstance(table.get(key), str) or not table[key]:
-                    self.fail(f"{at}.{key}", "required string is missing", f'add {key} = "..."')
+                if key not in table:
+                    self.fail(f"{at}.{key}", "required key is missing", f'add {key} = "..."')
+                if not isinstance(table[key], str) or not table[key].strip():
+                    self.fail(
+                        f"{at}.{key}",
+                        f"expected a non-empty string, got {_tname(table[key])}",
+                        f'write {key} = "..."',
+                    )
             name, kind = table["name"], table["kind"]
             if name in seen:
                 self.fail(
@@ -357,8 +379,25 @@ class _Checker:
                 f"unknown time zone {config.train.timezone!r}",
                 'use an IANA name such as "Europe/Berlin" or "UTC"',
             )
+        self.named("train.name", config.train.name)
+        for i, team in enumerate(config.train.teams):
+            self.named(f"train.teams[{i}].name", team.name)
+        for i, pi in enumerate(config.calendar.pis):
+            self.named(f"calendar.pis[{i}].name", pi.name)
         self.unique("train.teams", [t.name for t in config.train.teams], "team")
         self.unique("calendar.pis", [p.name for p in config.calendar.pis], "PI")
+        if config.sync.interval_minutes < 1:
+            self.fail(
+                "sync.interval_minutes",
+                "must be at least 1",
+                "set how many minutes apart syncs run, e.g. 15",
+            )
+        if config.sync.request_timeout_seconds <= 0:
+            self.fail(
+                "sync.request_timeout_seconds",
+                "must be more than 0",
+                "set the per-request timeout in seconds, e.g. 30",
+            )
         for i, pi in enumerate(config.calendar.pis):
             if pi.iterations < 1 or pi.iteration_days < 1:
                 self.fail(
@@ -366,11 +405,13 @@ class _Checker:
                     "a PI needs at least one iteration of at least one day",
                     "set iterations and iteration_days to 1 or more",
                 )
-        ordered = sorted(config.calendar.pis, key=lambda p: p.start)
-        for before, after in itertools.pairwise(ordered):
+        pis = config.calendar.pis
+        ordered = sorted(range(len(pis)), key=lambda i: pis[i].start)
+        for b, a in itertools.pairwise(ordered):
+            before, after = pis[b], pis[a]
             if after.start < before.end:
                 self.fail(
-                    "calendar.pis",
+                    f"calendar.pis[{a}].start",
                     f"PIs {before.name!r} and {after.name!r} overlap",
                     f"start {after.name!r} on or after {before.end.isoformat()}",
                 )
@@ -383,14 +424,20 @@ class _Checker:
                 known = scopes.get(rule)
                 if known is None:
                     continue
+                # Rules match projects and repos ignoring case (model.rules); so does this check.
+                folded = {k.casefold() for k in known}
                 for value in values:
-                    if value not in known:
+                    if value.casefold() not in folded:
                         listed = ", ".join(sorted(known)) or "none"
                         self.fail(
                             f"train.teams[{t}].{rule}",
                             f"team {team.name!r} names {value!r}, which no source syncs",
                             f"add it to a source's scope or use one of: {listed}",
                         )
+
+    def named(self, key: str, name: str) -> None:
+        if not name.strip():
+            self.fail(key, "must not be empty", 'write a name, e.g. name = "Checkout"')
 
     def unique(self, key: str, names: list[str], what: str) -> None:
         seen: set[str] = set()
@@ -440,7 +487,18 @@ def secret(var: str) -> str:
     return value
 
 
+def _table(key: str) -> str:
+    """How a dotted key's table is written: ``[train]``, or the 2nd ``[[sources]]`` table."""
+    head, sep, index = key.rpartition("[")
+    if sep and index.endswith("]") and index[:-1].isdigit():
+        return f"[[{head}]] table #{int(index[:-1]) + 1}"
+    return f"[{key}]"
+
+
 def _tname(value: Any) -> str:
+    if isinstance(value, datetime | date | time):
+        kind = "date-time" if isinstance(value, datetime) else type(value).__name__
+        return f"{kind} {value.isoformat()}"
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
     if isinstance(value, dict):

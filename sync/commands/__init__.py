@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sync.commands import db
+from sync.commands import db, status
 
-MODULES = [db]
+MODULES = [db, status]
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
