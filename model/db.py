@@ -26,6 +26,11 @@ class DatabaseError(Exception):
     """The database URL is unusable or the database cannot be reached; the message says why."""
 
 
+class DatabaseUrlError(DatabaseError):
+    """The URL itself is wrong (unparseable, unknown dialect, driver not installed): a config
+    error, not a runtime failure."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -45,7 +50,10 @@ def create_db_engine(url: str) -> Engine:
             return engine
         return create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise DatabaseError(f"database url {redact(url)!r} is not usable: {exc}") from None
+        hint = ""
+        if isinstance(exc, ImportError):
+            hint = " (install its driver; PostgreSQL: pip install 'trainyard[postgres]')"
+        raise DatabaseUrlError(f"database url {redact(url)!r} is not usable: {exc}{hint}") from None
 
 
 def redact(url: str) -> str:

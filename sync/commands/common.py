@@ -6,9 +6,9 @@ import argparse
 
 from sqlalchemy import Engine
 
-from model.db import DatabaseError, open_engine
+from model.db import DatabaseError, DatabaseUrlError, open_engine
 from sync.config import Config, load
-from sync.errors import RunError
+from sync.errors import ConfigError, RunError
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -27,5 +27,7 @@ def engine_for(config: Config) -> Engine:
     """The config's database, migrated to the newest schema (first use creates it)."""
     try:
         return open_engine(config.database.url)
+    except DatabaseUrlError as exc:
+        raise ConfigError(f"{exc}; fix [database] url in {config.path}") from None
     except DatabaseError as exc:
         raise RunError(f"{exc}; check [database] url in {config.path}") from None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from model.db import DatabaseError, create_db_engine, redact, upgrade
+from model.db import DatabaseError, DatabaseUrlError, create_db_engine, redact, upgrade
 from sync.commands.common import add_config_option, load_config
-from sync.errors import RunError
+from sync.errors import ConfigError, RunError
 
 
 def add(sub: argparse._SubParsersAction[Any]) -> None:
@@ -25,6 +25,8 @@ def run_upgrade(args: argparse.Namespace) -> int:
     config = load_config(args)
     try:
         before, after = upgrade(create_db_engine(config.database.url))
+    except DatabaseUrlError as exc:
+        raise ConfigError(f"{exc}; fix [database] url in {config.path}") from None
     except DatabaseError as exc:
         raise RunError(f"{exc}; check [database] url in {config.path}") from None
     where = redact(config.database.url)
