@@ -24,11 +24,15 @@ def add(sub: argparse._SubParsersAction[Any]) -> None:
 def run_upgrade(args: argparse.Namespace) -> int:
     config = load_config(args)
     try:
-        before, after = upgrade(create_db_engine(config.database.url))
+        engine = create_db_engine(config.database.url)
     except DatabaseUrlError as exc:
         raise ConfigError(f"{exc}; fix [database] url in {config.path}") from None
+    try:
+        before, after = upgrade(engine)
     except DatabaseError as exc:
         raise RunError(f"{exc}; check [database] url in {config.path}") from None
+    finally:
+        engine.dispose()  # close pooled connections now, not at garbage collection
     where = redact(config.database.url)
     if before == after:
         print(f"{where}: schema is current (revision {after})")
