@@ -85,6 +85,8 @@ class SyncConfig:
     lookback_minutes: int = 15
     request_timeout_seconds: float = 30.0
     max_retries: int = 6
+    census_hours: float = 6.0
+    full_sweep_hours: float = 24.0
 
     @property
     def max_wait_seconds(self) -> float:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sync.commands import db, status
+from sync.commands import db, run, status
 
-MODULES = [db, status]
+MODULES = [db, status, run]
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
