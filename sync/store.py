@@ -164,9 +164,10 @@ class PageStore:
         for item in items:
             row = rows[item.tracker_id]
             parent_id = parents.get(_ref_key(item.parent)) if item.parent else None
-            if item.parent is None or parent_id is not None:
-                if row.parent_id != parent_id:
-                    row.parent_id = parent_id
+            # an unresolved parent keeps what is stored; it resolves when the parent arrives
+            resolved = item.parent is None or parent_id is not None
+            if resolved and row.parent_id != parent_id:
+                row.parent_id = parent_id
 
     def _item_values(
         self, item: rec.WorkItem, sprint_ids: dict[str, int], in_scope: bool
