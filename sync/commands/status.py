@@ -147,8 +147,16 @@ def _source_status(
     ).first()
     last_error = error_state.last_error if error_state else None
     last_error_at = error_state.last_error_at if error_state else None
-    if run is not None and run.error and (last_error_at is None or run.started_at > last_error_at):
-        last_error, last_error_at = run.error, run.finished_at or run.started_at
+    error_run = session.scalars(
+        select(SyncRun)
+        .where(SyncRun.source_id == src.id, SyncRun.error.is_not(None))
+        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+        .limit(1)
+    ).first()
+    if error_run is not None:
+        at = error_run.finished_at or error_run.started_at
+        if last_error_at is None or at > last_error_at:
+            last_error, last_error_at = error_run.error, at
     if run is not None:
         failing = run.outcome not in HEALTHY_OUTCOMES
     else:  # no run rows (e.g. pruned): trust the state's error against its success
