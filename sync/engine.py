@@ -11,6 +11,7 @@ never with a secret in it.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import socket
 import time
@@ -36,6 +37,8 @@ from sync.errors import RunError
 from sync.lock import source_lock
 from sync.registry import connector_class
 from sync.store import PageCounts, PageStore, StoreContext, count_items, memo_view, stored_updated
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 ProgressFn = Callable[["RunProgress"], None]
@@ -205,21 +208,13 @@ class _Run:
             request, cursor_now = self._request(full_sweep)
             for page in self.connector.pages(request):
                 cursor_now = self._store(page, cursor_now)
-        except (
-            ConnectorError,
-            SQLAlchemyError,
-            OSError,
-            ValueError,
-            KeyError,
-            TypeError,
-            RuntimeError,
-            AttributeError,
-        ) as exc:
+        except Exception as exc:  # any failure ends the run cleanly and is recorded
+            log.debug("sync of %s failed", self.src.name, exc_info=True)
             message = self._describe(exc)
-            self._close("failed", message, cursor_now)
+            self._close_quietly(message, cursor_now)
             raise RunError(f"sync of source {self.src.name} failed: {message}") from None
         except BaseException:
-            self._close("failed", "interrupted", cursor_now)
+            self._close_quietly("interrupted", cursor_now)
             raise
         return self._close("success", None, cursor_now)
 
@@ -348,6 +343,13 @@ class _Run:
         if self.e.progress is not None:
             self.e.progress(p)
 
+    def _close_quietly(self, error: str, cursor_now: datetime | None) -> None:
+        """Record a failure; if the database itself is gone, the original error matters more."""
+        try:
+            self._close("failed", error, cursor_now)
+        except SQLAlchemyError:
+            log.debug("could not record the failed run", exc_info=True)
+
     def _close(self, outcome: str, error: str | None, cursor_now: datetime | None) -> RunResult:
         now = self.e.clock()
         final = cursor_now
@@ -403,7 +405,9 @@ class _Run:
 
     def _describe(self, exc: BaseException) -> str:
         text = " ".join(str(exc).split()) or type(exc).__name__
-        if not isinstance(exc, ConnectorError):
+        if isinstance(exc, SQLAlchemyError):
+            text = f"database error: {text.split(' [SQL:')[0]}"
+        elif not isinstance(exc, ConnectorError):
             text = f"{type(exc).__name__}: {text}"
         return redact(text[:500], self.secrets)
 
