@@ -24,7 +24,9 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 SyncMode = Literal["incremental", "backfill"]
 StatusCategory = Literal["todo", "in_progress", "done"]
 ItemType = Literal["epic", "feature", "story", "task", "bug", "other"]
-LinkOrigin = Literal["jira_link", "jira_remote_link", "github_dependency", "text_reference"]
+LinkOrigin = Literal[
+    "jira_link", "jira_remote_link", "github_dependency", "github_sub_issue", "text_reference"
+]
 LinkKind = Literal["blocks", "parent"]
 LinkRole = Literal["blocker", "blocked", "either"]
 
