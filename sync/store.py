@@ -187,7 +187,7 @@ class PageStore:
             else None
         )
         return dict(
-            key=item.key,
+            key=norm_key(self.kind, item.key),
             url=item.url,
             type=item.type,
             title=item.title,
@@ -197,7 +197,7 @@ class PageStore:
             team_id=self.ctx.team_ids.get(team) if team else None,
             team_field=item.team_field,
             sprint_id=self._sprint_id(item.sprint_id, sprint_ids),
-            parent_key=item.parent.key if item.parent else None,
+            parent_key=norm_key(item.parent.tracker, item.parent.key) if item.parent else None,
             assignee=item.assignee,
             labels=list(item.labels),
             components=list(item.components),
@@ -280,11 +280,11 @@ class PageStore:
                 kind=link.kind,
                 blocker_item_id=refs.get(_ref_key(link.blocker)),
                 blocker_tracker=link.blocker.tracker,
-                blocker_key=link.blocker.key,
+                blocker_key=norm_key(link.blocker.tracker, link.blocker.key),
                 blocker_url=link.blocker.url,
                 blocked_item_id=refs.get(_ref_key(link.blocked)),
                 blocked_tracker=link.blocked.tracker,
-                blocked_key=link.blocked.key,
+                blocked_key=norm_key(link.blocked.tracker, link.blocked.key),
                 blocked_url=link.blocked.url,
             )
             if row is None:
@@ -395,7 +395,7 @@ class PageStore:
         by_kind: dict[str, set[str]] = {}
         for ref in refs:
             if _ref_key(ref) not in found:
-                by_kind.setdefault(ref.tracker, set()).add(ref.key)
+                by_kind.setdefault(ref.tracker, set()).add(norm_key(ref.tracker, ref.key))
         for kind, keys in by_kind.items():
             for chunk in _chunks(sorted(keys), CHUNK):
                 rows = self.s.execute(
@@ -408,7 +408,8 @@ class PageStore:
                     found.setdefault(("key", f"{kind}:{key}"), item_id)
         result: dict[tuple[str, str], int] = {}
         for ref in refs:
-            hit = found.get(_ref_key(ref)) or found.get(("key", f"{ref.tracker}:{ref.key}"))
+            by_key = ("key", f"{ref.tracker}:{norm_key(ref.tracker, ref.key)}")
+            hit = found.get(_ref_key(ref)) or found.get(by_key)
             if hit is not None:
                 result[_ref_key(ref)] = hit
         return result
@@ -677,7 +678,15 @@ def _assign(row: Any, **values: Any) -> bool:
 
 
 def _ref_key(ref: rec.ItemRef) -> tuple[str, str]:
-    return ("id", ref.tracker_id) if ref.tracker_id else ("key", f"{ref.tracker}:{ref.key}")
+    if ref.tracker_id:
+        return ("id", ref.tracker_id)
+    return ("key", f"{ref.tracker}:{norm_key(ref.tracker, ref.key)}")
+
+
+def norm_key(tracker: str, key: str) -> str:
+    """GitHub owner and repository names are case-insensitive: "Acme/Web#7" is "acme/web#7",
+    so references typed by people and URLs from Jira resolve to the same item."""
+    return key.lower() if tracker == "github" else key
 
 
 def _stamp(at: datetime) -> str:
