@@ -1,0 +1,1 @@
+"""Loopback fakes of the trackers' HTTP APIs (deterministic, seeded; no network, no credentials)."""
