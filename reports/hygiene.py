@@ -1,0 +1,113 @@
+"""Hygiene findings: tracker data that makes the board lie, as of the report's ``as_of``.
+
+Kinds (``docs/design.md``), each listing the items involved:
+
+* ``blocked_by_done``: a train item not done is still linked as blocked by an item that is done
+  (the link should go, or the blocker reopen);
+* ``blocker_outside_train``: an open dependency whose blocker is outside the train (not synced,
+  or fetched one hop outside the configured scope);
+* ``unmapped_team``: an open dependency with an end in the train that no team rule maps;
+* ``flag_without_reason``: a train item flagged, not done, with no reason given;
+* ``same_team_dependency``: an open dependency between two items of one team; counted apart
+  from cross-team dependencies (it is the team's own sequencing, not a train string).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from model.tables import Event, WorkItem
+from reports.dependencies import Analysis, Pair
+from reports.views import Finding, Ref
+
+KINDS = (
+    "blocked_by_done",
+    "blocker_outside_train",
+    "unmapped_team",
+    "flag_without_reason",
+    "same_team_dependency",
+)
+
+
+def findings(analysis: Analysis) -> tuple[Finding, ...]:
+    """Every finding, grouped by kind in the order of ``KINDS``, then by item key."""
+    found: list[Finding] = []
+    for pair in analysis.pairs:
+        found.extend(_pair_findings(analysis, pair))
+    found.extend(_flags_without_reason(analysis))
+    order = {kind: n for n, kind in enumerate(KINDS)}
+    return tuple(sorted(found, key=lambda f: (order[f.kind], [(r.source, r.key) for r in f.refs])))
+
+
+def _ref(analysis: Analysis, pair: Pair, blocker: bool) -> Ref:
+    return analysis.view(pair.blocker if blocker else pair.blocked, pair.link).ref
+
+
+def _pair_findings(analysis: Analysis, pair: Pair) -> list[Finding]:
+    blocker, blocked = _ref(analysis, pair, True), _ref(analysis, pair, False)
+    refs = (blocked, blocker)
+    found: list[Finding] = []
+    done_blocker = pair.present and analysis.done(pair.blocker)
+    if done_blocker and not analysis.done(pair.blocked) and not analysis.outside(pair.blocked):
+        found.append(
+            Finding(
+                "blocked_by_done",
+                f"{blocked.key} is still linked as blocked by {blocker.key}, which is done",
+                refs,
+            )
+        )
+    if not pair.open:
+        return found
+    if analysis.outside(pair.blocker):
+        found.append(
+            Finding(
+                "blocker_outside_train",
+                f"{blocked.key} is blocked by {blocker.key}, which is outside the train",
+                refs,
+            )
+        )
+    unmapped = [
+        ref
+        for node, ref in ((pair.blocked, blocked), (pair.blocker, blocker))
+        if not analysis.outside(node) and analysis.team_id(node) is None
+    ]
+    if unmapped:
+        names = " and ".join(r.key for r in unmapped)
+        found.append(
+            Finding(
+                "unmapped_team",
+                f"{blocker.key} → {blocked.key} involves {names}, which no team owns",
+                refs,
+            )
+        )
+    mine, theirs = analysis.team_id(pair.blocked), analysis.team_id(pair.blocker)
+    if mine is not None and mine == theirs:
+        team = analysis.reader.train.teams.get(mine, "?")
+        found.append(
+            Finding(
+                "same_team_dependency",
+                f"{blocker.key} → {blocked.key} is within team {team} (not counted as cross-team)",
+                refs,
+            )
+        )
+    return found
+
+
+def _flags_without_reason(analysis: Analysis) -> list[Finding]:
+    reader = analysis.reader
+    flagged_since = select(Event.item_id).where(Event.field == "flagged", Event.at > reader.t)
+    ids = reader.session.scalars(
+        select(WorkItem.id).where(
+            reader.train_filter(),
+            or_(WorkItem.flagged.is_(True), WorkItem.id.in_(flagged_since)),
+        )
+    ).all()
+    states = reader.states(ids)
+    found: list[Finding] = []
+    for state in states.values():
+        if state.flagged and not state.done and not state.outside and not state.flag_reason:
+            ref = reader.view(state).ref
+            found.append(
+                Finding("flag_without_reason", f"{ref.key} is flagged without a reason", (ref,))
+            )
+    return found
