@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from model.db import open_engine
-from model.tables import Source, SyncRun, SyncState
+from model.tables import Base, Source, SyncRun, SyncState
 from sync.cli import build_parser, main
 from sync.commands import status
 from sync.config import load
@@ -183,7 +183,7 @@ def source_id(engine: Engine, name: str) -> int:
         return found
 
 
-def record(engine: Engine, *rows: SyncState | SyncRun) -> None:
+def record(engine: Engine, *rows: Base) -> None:
     with Session(engine) as session:
         session.add_all(rows)
         session.commit()

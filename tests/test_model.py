@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-import model.db
 from model.db import (
     SQLITE_BUSY_TIMEOUT_MS,
     create_db_engine,
@@ -347,24 +346,23 @@ def test_naive_datetimes_are_refused(session: Session) -> None:
 
 
 def test_utc_type_directly() -> None:
-    from sqlalchemy.dialects import postgresql, sqlite
-
+    sqlite, postgresql = (create_engine(url) for url in ("sqlite://", "postgresql+psycopg://"))
     utc = UTCDateTime()
     with pytest.raises(ValueError, match="aware UTC datetimes only"):
-        utc.process_bind_param(datetime(2026, 1, 1), sqlite.dialect())
-    stored = utc.process_bind_param(datetime(2026, 1, 1, 1, tzinfo=CET), sqlite.dialect())
+        utc.process_bind_param(datetime(2026, 1, 1), sqlite.dialect)
+    stored = utc.process_bind_param(datetime(2026, 1, 1, 1, tzinfo=CET), sqlite.dialect)
     assert stored == datetime(2026, 1, 1, 0, 0)  # SQLite keeps UTC wall time
-    assert utc.process_bind_param(datetime(2026, 1, 1, 1, tzinfo=CET), postgresql.dialect()) == (
+    assert utc.process_bind_param(datetime(2026, 1, 1, 1, tzinfo=CET), postgresql.dialect) == (
         datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
     )
-    assert utc.process_result_value("2026-01-01 00:00:00.000000", sqlite.dialect()) == datetime(
+    assert utc.process_result_value("2026-01-01 00:00:00.000000", sqlite.dialect) == datetime(
         2026, 1, 1, tzinfo=UTC
     )
-    assert utc.process_result_value(datetime(2026, 1, 1, 1, tzinfo=CET), postgresql.dialect()) == (
+    assert utc.process_result_value(datetime(2026, 1, 1, 1, tzinfo=CET), postgresql.dialect) == (
         datetime(2026, 1, 1, 0, tzinfo=UTC)
     )
-    assert utc.process_bind_param(None, sqlite.dialect()) is None
-    assert utc.process_result_value(None, sqlite.dialect()) is None
+    assert utc.process_bind_param(None, sqlite.dialect) is None
+    assert utc.process_result_value(None, sqlite.dialect) is None
 
 
 # -- engines and migrations -----------------------------------------------------------------
@@ -409,7 +407,7 @@ def test_open_engine_migrates_on_first_use_and_not_again(
     def no_second_migration(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("migrations ran on a current schema")
 
-    monkeypatch.setattr(model.db.command, "upgrade", no_second_migration)
+    monkeypatch.setattr("alembic.command.upgrade", no_second_migration)
     again = open_engine(db_url)
     assert upgrade(again) == (head_revision(), head_revision())
     again.dispose()
