@@ -143,7 +143,7 @@ def _source_status(
     error_state = session.scalars(
         select(SyncState)
         .where(SyncState.source_id == src.id, SyncState.last_error.is_not(None))
-        .order_by(SyncState.last_error_at.desc())
+        .order_by(SyncState.last_error_at.desc().nulls_last())
     ).first()
     last_error = error_state.last_error if error_state else None
     last_error_at = error_state.last_error_at if error_state else None
