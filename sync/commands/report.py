@@ -1,0 +1,134 @@
+"""``trainyard report dependencies|blocked|flow``: one report, JSON to stdout by default.
+
+Builds the report context from the config (train, blocked rules, sync interval, the train's
+sources), mirrors the config into the database (``ensure_catalog``) and never needs the
+trackers' secrets. ``--as-of`` accepts ``2026-10-20`` (midnight in the train's time zone),
+``2026-10-20T14:30`` (train time zone) or an ISO-8601 time with ``Z`` or an offset.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from model.db import redact
+from reports.blocked import blocked_report
+from reports.dependencies import dependency_report
+from reports.flow import flow_report
+from reports.render import FORMATS, Report, render
+from reports.state import ReportContext, ReportError
+from sync.catalog import ensure_catalog
+from sync.commands.common import add_config_option, engine_for, load_config
+from sync.config import Config
+from sync.errors import RunError, UsageError
+
+REPORTS = {
+    "dependencies": "dependency aging: open blocks-links, age, health, who waits on whom",
+    "blocked": "blocked work: reasons, blocked since, blockers, root blockers, cycles",
+    "flow": "throughput, WIP, lead time and blocked days per team and iteration of the PI",
+}
+AS_OF_FORMATS = (
+    "2026-10-20 (midnight, train time zone), 2026-10-20T14:30 (train time zone) "
+    "or 2026-10-20T12:30:00Z / +02:00"
+)
+
+
+def add(sub: argparse._SubParsersAction[Any]) -> None:
+    parser = sub.add_parser("report", help="write a report (dependencies, blocked, flow)")
+    kinds = parser.add_subparsers(dest="report", metavar="REPORT")
+    kinds.required = True
+    for name, help_text in REPORTS.items():
+        one = kinds.add_parser(name, help=help_text, description=help_text)
+        one.add_argument("--format", choices=FORMATS, default="json", help="default: json")
+        one.add_argument(
+            "--as-of", metavar="TIME", help=f"report as the history stood then: {AS_OF_FORMATS}"
+        )
+        one.add_argument("--out", metavar="PATH", help="write to PATH instead of stdout")
+        if name == "dependencies":
+            one.add_argument(
+                "--all",
+                action="store_true",
+                help="also list dependencies resolved within the current PI",
+            )
+        add_config_option(one)
+        one.set_defaults(handler=run_report)
+
+
+def parse_as_of(text: str, tz: ZoneInfo) -> datetime:
+    """An aware UTC instant from the accepted ``--as-of`` spellings, or ``UsageError``."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not a time; use {AS_OF_FORMATS}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def context(config: Config, as_of: datetime, now: datetime) -> ReportContext:
+    return ReportContext(
+        train=config.train.name,
+        as_of=as_of,
+        now=now,
+        blocked_flagged=config.blocked.flagged,
+        blocked_statuses=config.blocked.statuses,
+        blocked_labels=config.blocked.labels,
+        sync_interval_minutes=config.sync.interval_minutes,
+        sources=tuple(s.name for s in config.sources),
+    )
+
+
+def run_report(args: argparse.Namespace) -> int:
+    config = load_config(args)  # reports read the database only: no secrets needed
+    now = datetime.now(UTC)
+    as_of = parse_as_of(args.as_of, ZoneInfo(config.train.timezone)) if args.as_of else now
+    if as_of > now:
+        raise UsageError(f"--as-of {args.as_of!r} is in the future; reports describe the past")
+    engine = engine_for(config)
+    try:
+        with Session(engine) as session:
+            ensure_catalog(session, config)
+            session.commit()
+            report = build(session, args.report, context(config, as_of, now), args)
+    except ReportError as exc:
+        raise RunError(f"{exc}") from None
+    except SQLAlchemyError as exc:
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+        raise RunError(
+            f"cannot read {redact(config.database.url)}: {reason}; "
+            "run 'trainyard db upgrade' or check [database] url"
+        ) from None
+    finally:
+        engine.dispose()
+    write(render(report, args.format), args.out)
+    return 0
+
+
+def build(session: Session, name: str, ctx: ReportContext, args: argparse.Namespace) -> Report:
+    if name == "dependencies":
+        return dependency_report(session, ctx, include_resolved=bool(args.all))
+    if name == "blocked":
+        return blocked_report(session, ctx)
+    return flow_report(session, ctx)
+
+
+def write(text: str, out: str | None) -> None:
+    if out is None:
+        print(text, end="")
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RunError(
+            f"cannot write report to {out}: {exc.strerror or exc}; check the path"
+        ) from None
