@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sync.commands import db, run, status
+from sync.commands import db, report, run, status
 
-MODULES = [db, status, run]
+MODULES = [db, status, run, report]
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
