@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import re
 import time
@@ -171,9 +172,11 @@ class _Batch:
     outside: dict[str, WorkItem] = field(default_factory=dict)  # one hop out, by tracker id
 
     def page(self, **extra: Any) -> Page:
+        # a parent link is met from both ends (child's parent_issue_url, parent's sub_issues)
+        links = {(ln.origin, ln.link_key): ln for ln in self.links}
         return Page(
             items=[*self.outside.values(), *self.items],
-            links=self.links,
+            links=list(links.values()),
             link_scopes=self.scopes,
             events=self.events,
             sprints=list(self.sprints.values()),
@@ -195,7 +198,7 @@ class GitHubConnector:
         self.transport = transport
         self._scope = {r.lower() for r in settings.repos}
         self._patterns = [re.compile(p, re.IGNORECASE) for p in settings.reference_patterns]
-        self._max_wait = float(getattr(transport.retry, "max_wait", 60.0))
+        self._max_wait = float(transport.max_wait)
         self._sleep: Callable[[float], None] = getattr(transport.retry, "sleeper", time.sleep)
         self._attempts = max(int(getattr(transport.retry, "total", 5) or 5), 1)
         self._requests = 0
@@ -259,7 +262,7 @@ class GitHubConnector:
             base_url=self.settings.base_url.rstrip("/"),
             auth=Auth.Token(token.strip()),
             retry=self.transport.retry,
-            timeout=self.transport.timeout,  # type: ignore[arg-type]  # requests takes floats
+            timeout=max(1, math.ceil(self.transport.timeout)),  # PyGithub asserts an int
             per_page=PER_PAGE,
             seconds_between_requests=None,
             seconds_between_writes=None,
