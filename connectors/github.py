@@ -444,10 +444,11 @@ class GitHubConnector:
         if stream.since is not None:
             params["since"] = _iso(stream.since)
         resp = self._get(f"/repos/{stream.repo}/issues", params)
-        if resp.status == 404:
+        if resp.status in (404, 410):
+            what = "has issues disabled" if resp.status == 410 else "was not found"
             raise ScopeError(
-                f"github source {self.name!r}: repository {stream.repo} not found or not visible "
-                f"to the token in ${self.settings.token_env}; fix repos in the config"
+                f"github source {self.name!r}: repository {stream.repo} {what} (or is not "
+                f"visible to the token in ${self.settings.token_env}); fix repos in the config"
             )
         if resp.status != 200 or not isinstance(resp.data, list):
             raise RetriesExhausted(

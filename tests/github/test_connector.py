@@ -466,7 +466,7 @@ def test_unset_token_variable_is_an_auth_error(monkeypatch: pytest.MonkeyPatch) 
 
 def test_unknown_repository_is_a_scope_error(rsps: responses.RequestsMock) -> None:
     rsps.get(f"{API}/repos/acme/web/issues", status=404, json=fixture("repo_not_found_404.json"))
-    with pytest.raises(ScopeError, match=r"repository acme/web not found"):
+    with pytest.raises(ScopeError, match=r"repository acme/web was not found"):
         run(make(), request())
 
 
