@@ -29,10 +29,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reports.dependencies import UNMAPPED, analyse
+from reports.dependencies import UNMAPPED, Analysis, analyse
 from reports.header import build_header
 from reports.hygiene import findings
-from reports.state import BlockedTimeline, ItemState, Node, ReportContext, StateReader, runs
+from reports.state import TICK, ItemState, Node, ReportContext, StateReader, runs
 from reports.views import Finding, Header, ItemView, Ref, days
 
 UNPLANNED = "(unplanned)"
@@ -76,27 +76,20 @@ class BlockedReport:
 def blocked_report(session: Session, ctx: ReportContext) -> BlockedReport:
     reader = StateReader(session, ctx)
     analysis = analyse(reader)
-    at_t = reader.t + timedelta(microseconds=1)  # a window after T: values as they stood at T
-    nodes = reader.blocked_candidates(at_t)
+    graph, reasons = blocked_at(reader, analysis)
     present = [lk for lk in reader.links() if lk.present_at(reader.t)]
-    nodes |= {n for lk in present for n in (lk.blocker_id, lk.blocked_id) if n is not None}
-    timelines = reader.blocked_timelines(nodes, at_t)
-    graph: dict[Node, Sequence[Node]] = {
-        n: tl.blocked_by for n, tl in timelines.items() if tl.blocked.final
-    }
     urls = {lk.blocker: lk.blocker_url for lk in present}
     urls |= {lk.blocked: lk.blocked_url for lk in present}
     view = _Viewer(reader, analysis.states, urls)
     roots, cycles = root_blockers(graph, key=lambda n: _ref_key(view(n).ref))
-    listed = sorted(
-        n for n in graph if isinstance(n, int) and reader.is_train_item(reader.rows([n])[n])
-    )
+    rows = reader.rows([n for n in graph if isinstance(n, int)])
+    listed = sorted(n for n in rows if reader.is_train_item(rows[n]))
     since = episode_starts(reader, listed)
     shown = set(listed) | {m for n in listed for m in (*graph[n], *roots.get(n, ()))}
     states = {**reader.states([n for n in shown if isinstance(n, int)]), **analysis.states}
     view.states = states
     items = [
-        _blocked_item(view, states[n], timelines[n], graph[n], roots.get(n, ()), since[n], reader)
+        _blocked_item(view, states[n], reasons[n], graph[n], roots.get(n, ()), since[n], reader)
         for n in listed
         if n in states
     ]
@@ -136,7 +129,7 @@ class _Viewer:
 def _blocked_item(
     view: _Viewer,
     state: ItemState,
-    timeline: BlockedTimeline,
+    reasons: tuple[str, ...],
     blocked_by: Sequence[Node],
     roots: Iterable[Node],
     since: datetime,
@@ -144,8 +137,8 @@ def _blocked_item(
 ) -> BlockedItem:
     return BlockedItem(
         item=view(state.row.id),
-        reasons=timeline.reasons,
-        flag_reason=state.flag_reason if "flagged" in timeline.reasons else None,
+        reasons=reasons,
+        flag_reason=state.flag_reason if "flagged" in reasons else None,
         blocked_since=since,
         blocked_days=days(reader.t - since),
         blocked_by=tuple(sorted((view(n).ref for n in blocked_by), key=_ref_key)),
@@ -163,6 +156,43 @@ def _summary(items: Sequence[BlockedItem]) -> BlockedSummary:
     return BlockedSummary(
         len(items), tuple(sorted(teams.items())), tuple(sorted(iterations.items()))
     )
+
+
+def blocked_at(
+    reader: StateReader, analysis: Analysis
+) -> tuple[dict[Node, Sequence[Node]], dict[int, tuple[str, ...]]]:
+    """Who is blocked at T: blocked-by edges per blocked item, and each one's reasons.
+
+    Candidates are the train items SQL finds possibly flagged, in a blocked status or carrying
+    a blocked label, plus every stored blocked end of an open dependency (inside the train or
+    not: chains may pass through items outside it).
+    """
+    ctx = reader.ctx
+    waits: dict[Node, list[Node]] = {}
+    for pair in analysis.pairs:
+        if pair.open:
+            waits.setdefault(pair.blocked, []).append(pair.blocker)
+    nodes = reader.blocked_candidates(reader.t + TICK)
+    nodes |= {n for n in waits if isinstance(n, int)}
+    snaps = reader.snapshot(nodes)
+    rows = reader.rows(list(snaps))
+    statuses = ctx.status_set
+    graph: dict[Node, Sequence[Node]] = {}
+    reasons: dict[int, tuple[str, ...]] = {}
+    for n, snap in snaps.items():
+        gone = rows[n].missing_since
+        if snap.done or (gone is not None and gone <= reader.t):
+            continue
+        why = (
+            ctx.blocked_flagged and snap.flagged,
+            snap.status.casefold() in statuses,
+            bool(snap.labels),
+            n in waits,
+        )
+        if any(why):
+            reasons[n] = tuple(r for r, on in zip(StateReader.REASONS, why, strict=True) if on)
+            graph[n] = tuple(sorted(set(waits.get(n, ())), key=_node_key))
+    return graph, reasons
 
 
 # -- episodes ----------------------------------------------------------------------------------

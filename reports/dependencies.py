@@ -32,7 +32,17 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from reports.header import build_header
-from reports.state import ItemState, LinkRow, Node, ReportContext, StateReader, Steps, runs
+from reports.state import (
+    ItemRow,
+    ItemState,
+    LinkRow,
+    Node,
+    ReportContext,
+    Snap,
+    StateReader,
+    Steps,
+    runs,
+)
 from reports.views import Finding, Header, ItemView, days
 
 UNMAPPED = "(unmapped)"
@@ -104,7 +114,9 @@ class Analysis:
 
     reader: StateReader
     pairs: tuple[Pair, ...]
-    states: dict[int, ItemState]
+    snaps: dict[int, Snap]  # every stored end of a link considered
+    rows: dict[int, ItemRow]
+    states: dict[int, ItemState]  # the ends of ``pairs``
 
     def view(self, node: Node, link: LinkRow | None = None) -> ItemView:
         if isinstance(node, int) and node in self.states:
@@ -121,33 +133,42 @@ class Analysis:
         return StateReader.unstored_view(tracker, key, url)
 
     def done(self, node: Node) -> bool:
-        return isinstance(node, int) and node in self.states and self.states[node].done
+        return isinstance(node, int) and node in self.snaps and self.snaps[node].done
 
     def outside(self, node: Node) -> bool:
-        return not (isinstance(node, int) and node in self.states and not self.states[node].outside)
+        if not isinstance(node, int) or node not in self.snaps:
+            return True
+        return not self.reader.is_train_item(self.rows[node])
 
     def team_id(self, node: Node) -> int | None:
         if self.outside(node):
             return None
         assert isinstance(node, int)
-        return self.states[node].row.team_id
+        return self.rows[node].team_id
 
 
 def analyse(reader: StateReader, *, resolved_since: datetime | None = None) -> Analysis:
-    """The train's dependency pairs at T (plus, with ``resolved_since``, those resolved since)."""
+    """The train's dependency pairs at T (plus, with ``resolved_since``, those resolved since).
+
+    Pairs present at T whose blocker is done are kept only when the blocked item is not done
+    (hygiene reports them); full item states are read only for the ends of kept pairs.
+    """
     t = reader.t
     w0 = resolved_since if resolved_since is not None and resolved_since <= t else None
     links = [lk for lk in reader.links() if lk.present_at(t) or (w0 is not None and lk.touches(w0))]
     ends = {n for lk in links for n in (lk.blocker_id, lk.blocked_id) if n is not None}
-    states = reader.states(ends)
-    links = [lk for lk in links if _belongs(lk, states)]
+    snaps = reader.snapshot(ends)
+    rows = reader.rows(ends)
+    train_items = {n for n in snaps if reader.is_train_item(rows[n])}
+    links = [lk for lk in links if lk.blocker_id in train_items or lk.blocked_id in train_items]
     spans = reader.open_steps(links, w0) if w0 is not None else {}
     grouped: dict[tuple[Node, Node], list[LinkRow]] = defaultdict(list)
     for lk in links:
         grouped[(lk.blocker, lk.blocked)].append(lk)
     pairs: list[Pair] = []
     for (blocker, blocked), group in grouped.items():
-        blocker_done = isinstance(blocker, int) and blocker in states and states[blocker].done
+        blocker_done = isinstance(blocker, int) and blocker in snaps and snaps[blocker].done
+        blocked_done = isinstance(blocked, int) and blocked in snaps and snaps[blocked].done
         present = [lk for lk in group if lk.present_at(t)]
         if present and not blocker_done:
             chosen = min(present, key=lambda lk: (lk.added_before(t) or t, lk.id))
@@ -158,20 +179,12 @@ def analyse(reader: StateReader, *, resolved_since: datetime | None = None) -> A
         if resolved is not None:
             chosen, created, ended = resolved
             pairs.append(Pair(blocker, blocked, chosen, created, False, ended, bool(present)))
-        elif present:  # present, blocker done before the window: only hygiene looks at it
+        elif present and not blocked_done:  # only hygiene looks at these
             chosen = min(present, key=lambda lk: (lk.added_before(t) or t, lk.id))
-            pairs.append(
-                Pair(blocker, blocked, chosen, chosen.added_before(t) or t, False, None, True)
-            )
-    return Analysis(reader, tuple(pairs), states)
-
-
-def _belongs(link: LinkRow, states: dict[int, ItemState]) -> bool:
-    """A dependency is the train's when at least one end is a train item."""
-    return any(
-        end is not None and end in states and not states[end].outside
-        for end in (link.blocker_id, link.blocked_id)
-    )
+            created = chosen.added_before(t) or t
+            pairs.append(Pair(blocker, blocked, chosen, created, False, None, True))
+    shown = {n for p in pairs for n in (p.blocker, p.blocked) if isinstance(n, int)}
+    return Analysis(reader, tuple(pairs), snaps, rows, reader.states(shown))
 
 
 def _resolved(
@@ -225,7 +238,8 @@ def team_label(analysis: Analysis, node: Node) -> str:
     if analysis.outside(node):
         return OUTSIDE
     assert isinstance(node, int)
-    return analysis.states[node].team or UNMAPPED
+    team_id = analysis.rows[node].team_id
+    return analysis.reader.train.teams.get(team_id, UNMAPPED) if team_id is not None else UNMAPPED
 
 
 def bucket(age: timedelta) -> str:
@@ -246,6 +260,8 @@ def dependency_report(
     reader = StateReader(session, ctx)
     pi = reader.train.pi_at(reader.t)
     since = pi.start if include_resolved and pi is not None else None
+    if since is not None:
+        reader.widen(since)
     analysis = analyse(reader, resolved_since=since)
     deps: list[tuple[Pair, Dependency]] = []
     for pair in analysis.pairs:

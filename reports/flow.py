@@ -73,9 +73,11 @@ class FlowReport:
 
 def flow_report(session: Session, ctx: ReportContext) -> FlowReport:
     reader = StateReader(session, ctx)
+    pi = reader.train.pi_at(reader.t)
+    if pi is not None:
+        reader.widen(pi.start)  # blocked days replay links since the PI began
     header = build_header(session, ctx, reader)
     hygiene = findings(analyse(reader))
-    pi = reader.train.pi_at(reader.t)
     if pi is None:
         return FlowReport(header, None, (), hygiene)
     started = [it for it in pi.iterations if it.start <= reader.t]

@@ -38,7 +38,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from model.rules import status_category
@@ -57,6 +57,11 @@ from model.tables import (
 from reports.views import ItemView
 
 CHUNK = 2000  # ids per IN list: well inside SQLite's and PostgreSQL's parameter limits
+TICK = timedelta(microseconds=1)
+IDS: BindParameter[list[int]] = bindparam(
+    "ids", expanding=True
+)  # one compiled statement for every chunk of ids
+NO_LABELS: frozenset[str] = frozenset()
 V = TypeVar("V")
 W = TypeVar("W")
 Node = int | tuple[str, str]  # a stored item's id, or (tracker, key) of an end not stored
@@ -355,6 +360,20 @@ class LinkRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Snap:
+    """What decides blocked-ness at T: status, its category, flag, blocked labels carried."""
+
+    status: str
+    category: str
+    flagged: bool
+    labels: frozenset[str]
+
+    @property
+    def done(self) -> bool:
+        return self.category == "done"
+
+
+@dataclass(frozen=True, slots=True)
 class ItemState:
     """An item at T: the stored row plus the history-derived values."""
 
@@ -425,10 +444,14 @@ class StateReader:
 
     REASONS = ("flagged", "status", "label", "dependency")
 
-    def __init__(self, session: Session, ctx: ReportContext) -> None:
+    def __init__(
+        self, session: Session, ctx: ReportContext, horizon: datetime | None = None
+    ) -> None:
+        """``horizon``: the earliest instant any caller asks link presence for (default T)."""
         self.session = session
         self.ctx = ctx
         self.t = ctx.as_of
+        self.horizon = min(horizon, self.t) if horizon is not None else self.t
         self.train = load_train(session, ctx.train)
         rows = session.execute(select(Source.id, Source.name, Source.kind)).tuples().all()
         self.source_names = {sid: name for sid, name, _ in rows}
@@ -462,7 +485,17 @@ class StateReader:
                 self.sprint_iteration[sprint_id] = iterations[iteration_id]
                 self.tracker_sprint_iteration[(source_id, tracker_id)] = iterations[iteration_id]
         self._rows: dict[int, ItemRow] = {}
+        self._snaps: dict[int, Snap] = {}
+        self._states: dict[int, ItemState] = {}
         self._links: list[LinkRow] | None = None
+
+    def _exec(self, query: Any) -> Any:
+        """Execute on the session's connection: plain rows, no ORM loading on the way."""
+        return self.session.connection().execute(query)
+
+    def _run(self, query: Any, batch: list[int]) -> Any:
+        """Execute a query over one chunk of ids (``IDS``: an expanding, cached IN list)."""
+        return self.session.connection().execute(query, {"ids": batch})
 
     # -- basic predicates --------------------------------------------------------------------
 
@@ -495,7 +528,8 @@ class StateReader:
         """Stored rows for ``ids`` (cached across calls)."""
         todo = [i for i in ids if i not in self._rows]
         for batch in chunks(todo):
-            for raw in self.session.execute(select(*ITEM_COLUMNS).where(WorkItem.id.in_(batch))):
+            query = select(*ITEM_COLUMNS).where(WorkItem.id.in_(IDS))
+            for raw in self._run(query, batch):
                 row = _item_row(raw)
                 self._rows[row.id] = row
         return {i: self._rows[i] for i in ids if i in self._rows}
@@ -513,13 +547,11 @@ class StateReader:
             )
             inner = (
                 select(Event.item_id, Event.from_value, Event.to_value, Event.detail, rank)
-                .where(Event.field == field_name, Event.at > after, Event.item_id.in_(batch))
+                .where(Event.field == field_name, Event.at > after, Event.item_id.in_(IDS))
                 .subquery()
             )
             query = select(inner.c.item_id, inner.c.from_value, inner.c.to_value, inner.c.detail)
-            for item_id, from_v, to_v, detail in self.session.execute(
-                query.where(inner.c.rank == 1)
-            ):
+            for item_id, from_v, to_v, detail in self._run(query.where(inner.c.rank == 1), batch):
                 found[item_id] = (from_v, to_v, detail)
         return found
 
@@ -535,13 +567,11 @@ class StateReader:
             )
             inner = (
                 select(Event.item_id, Event.from_value, Event.to_value, Event.detail, rank)
-                .where(Event.field == field_name, Event.at <= at, Event.item_id.in_(batch))
+                .where(Event.field == field_name, Event.at <= at, Event.item_id.in_(IDS))
                 .subquery()
             )
             query = select(inner.c.item_id, inner.c.from_value, inner.c.to_value, inner.c.detail)
-            for item_id, from_v, to_v, detail in self.session.execute(
-                query.where(inner.c.rank == 1)
-            ):
+            for item_id, from_v, to_v, detail in self._run(query.where(inner.c.rank == 1), batch):
                 found[item_id] = (from_v, to_v, detail)
         return found
 
@@ -559,14 +589,13 @@ class StateReader:
         for batch in chunks(ids):
             query = select(
                 Event.item_id, Event.at, Event.from_value, Event.to_value, Event.detail
-            ).where(Event.field == field_name, Event.at >= w0, Event.item_id.in_(batch))
+            ).where(Event.field == field_name, Event.at >= w0, Event.item_id.in_(IDS))
             if to_t:
                 query = query.where(Event.at <= self.t)
             if extra is not None:
                 query = query.where(extra)
-            for item_id, at, from_v, to_v, detail in self.session.execute(
-                query.order_by(Event.item_id, Event.at, Event.id)
-            ):
+            ordered = query.order_by(Event.item_id, Event.at, Event.id)
+            for item_id, at, from_v, to_v, detail in self._run(ordered, batch):
                 found[cast(int, item_id)].append((at, from_v, to_v, detail))
         return found
 
@@ -604,11 +633,12 @@ class StateReader:
         return {i: steps.map(bool) for i, steps in raw.items()}
 
     def label_steps(self, ids: Collection[int], w0: datetime) -> dict[int, Steps[frozenset[str]]]:
-        """The configured blocked labels an item carries, over ``[w0, T]``."""
+        """The configured blocked labels an item carries, over ``[w0, T]`` (items that carry
+        none throughout are left out)."""
         wanted = self.ctx.label_set
         rows = self.rows(ids)
         if not wanted:
-            return {i: Steps(frozenset()) for i in rows}
+            return {}
         lowered = sorted(wanted)
         extra = or_(
             func.lower(Event.to_value).in_(lowered), func.lower(Event.from_value).in_(lowered)
@@ -618,6 +648,8 @@ class StateReader:
         for item_id, row in rows.items():
             state = {label.casefold() for label in row.labels} & wanted
             changes = events.get(item_id, [])
+            if not state and not changes:
+                continue  # never carried a blocked label since w0: callers use NO_LABELS
             for _, from_v, to_v, _ in reversed(changes):  # undo back to just before w0
                 _apply_label(state, to_v, from_v, wanted)
             steps: Steps[frozenset[str]] = Steps(frozenset(state))
@@ -694,7 +726,7 @@ class StateReader:
             at,
             from_v,
             to_v,
-        ) in self.session.execute(window):
+        ) in self._exec(window):
             hist = found.get(item_id)
             if hist is None:
                 gone_at = gone if gone is not None else (created if missing else None)
@@ -714,7 +746,7 @@ class StateReader:
             .subquery()
         )
         columns = [later.c[c.key] for c in meta] + [later.c.from_value]
-        for item_id, sid, team, status, cat, created, gone, missing, from_v in self.session.execute(
+        for item_id, sid, team, status, cat, created, gone, missing, from_v in self._exec(
             select(*columns).where(later.c.rank == 1)
         ):
             hist = found.get(item_id)
@@ -728,31 +760,45 @@ class StateReader:
 
     # -- items at T ----------------------------------------------------------------------------
 
-    def states(self, ids: Collection[int]) -> dict[int, ItemState]:
-        """Items at T (ids of items not yet created at T are left out)."""
-        rows = {i: r for i, r in self.rows(ids).items() if r.created_at <= self.t}
-        ids = list(rows)
-        status = self.status_steps(ids, self.t + timedelta(microseconds=1))
-        flags = self.flag_steps(ids, self.t + timedelta(microseconds=1))
-        labels = self.label_steps(ids, self.t + timedelta(microseconds=1))
-        flagged = [i for i in ids if flags[i].final]
-        reasons = self.flag_reasons(flagged)
-        iterations = self.iteration_at(ids)
-        out: dict[int, ItemState] = {}
+    def snapshot(self, ids: Collection[int]) -> dict[int, Snap]:
+        """Status, category, flag and blocked labels at T, for items created by T (cached).
+
+        Reads only the first event after T of each field: nothing for a report as of now.
+        """
+        todo = [i for i in ids if i not in self._snaps]
+        rows = {i: r for i, r in self.rows(todo).items() if r.created_at <= self.t}
+        todo = list(rows)
+        status = self._first_after("status", todo, self.t)
+        flags = self._first_after("flagged", todo, self.t)
+        labels = self.label_steps(todo, self.t + TICK)
         for item_id, row in rows.items():
-            name = status[item_id].final
-            out[item_id] = ItemState(
+            name = (status[item_id][0] or "") if item_id in status else row.status
+            flagged = bool(flags[item_id][0]) if item_id in flags else row.flagged
+            carried = labels[item_id].final if item_id in labels else NO_LABELS
+            self._snaps[item_id] = Snap(name, self.category(row, name), flagged, carried)
+        return {i: self._snaps[i] for i in ids if i in self._snaps}
+
+    def states(self, ids: Collection[int]) -> dict[int, ItemState]:
+        """Items at T, as shown in reports (items not yet created at T are left out; cached)."""
+        todo = [i for i in ids if i not in self._states]
+        snaps = self.snapshot(todo)
+        rows = self.rows(list(snaps))
+        reasons = self.flag_reasons([i for i, snap in snaps.items() if snap.flagged])
+        iterations = self.iteration_at(list(snaps))
+        for item_id, snap in snaps.items():
+            row = rows[item_id]
+            self._states[item_id] = ItemState(
                 row=row,
-                status=name,
-                category=self.category(row, name),
+                status=snap.status,
+                category=snap.category,
                 iteration=iterations.get(item_id),
-                flagged=flags[item_id].final,
+                flagged=snap.flagged,
                 flag_reason=reasons.get(item_id),
-                labels=labels[item_id].final,
+                labels=snap.labels,
                 team=self.train.teams.get(row.team_id) if row.team_id is not None else None,
                 outside=not self.is_train_item(row),
             )
-        return out
+        return {i: self._states[i] for i in ids if i in self._states}
 
     def view(self, state: ItemState) -> ItemView:
         row = state.row
@@ -775,27 +821,52 @@ class StateReader:
 
     # -- links -------------------------------------------------------------------------------------
 
+    def widen(self, horizon: datetime) -> None:
+        """Make ``links()`` cover presence back to ``horizon`` too."""
+        if horizon < self.horizon:
+            self.horizon = horizon
+            self._links = None
+
     def links(self) -> list[LinkRow]:
-        """Every blocks-link that existed at or before T, with its presence intervals."""
+        """Every blocks-link present at some instant of ``[horizon, T]``, with its presence
+        intervals up to T.
+
+        A link whose ``removed_at`` is at or before the horizon is left out in SQL: the engine
+        clears ``removed_at`` when a link comes back, so such a link stayed away since.
+        """
         if self._links is None:
             self._links = self._load_links()
         return self._links
 
     def _load_links(self) -> list[LinkRow]:
         query = select(
-            Link.id, Link.source_id, Link.origin, Link.blocker_item_id, Link.blocker_tracker,
-            Link.blocker_key, Link.blocker_url, Link.blocked_item_id, Link.blocked_tracker,
-            Link.blocked_key, Link.blocked_url, Link.created_at, Link.removed_at,
-        ).where(Link.kind == "blocks", Link.created_at <= self.t)  # fmt: skip
-        raw = self.session.execute(query).tuples().all()
+            Link.id,
+            Link.source_id,
+            Link.origin,
+            Link.blocker_item_id,
+            Link.blocker_tracker,
+            Link.blocker_key,
+            Link.blocker_url,
+            Link.blocked_item_id,
+            Link.blocked_tracker,
+            Link.blocked_key,
+            Link.blocked_url,
+            Link.created_at,
+            Link.removed_at,
+        ).where(
+            Link.kind == "blocks",
+            or_(Link.removed_at.is_(None), Link.removed_at > self.horizon),
+        )
+        raw = self._exec(query).tuples().all()
         history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
         events = (
             select(Event.link_id, Event.at, Event.to_value)
             .join(Link, Link.id == Event.link_id)
             .where(Link.kind == "blocks", Event.field == "link", Event.at <= self.t)
+            .where(or_(Link.removed_at.is_(None), Link.removed_at > self.horizon))
             .order_by(Event.link_id, Event.at, Event.id)
         )
-        for link_id, at, to_v in self.session.execute(events):
+        for link_id, at, to_v in self._exec(events):
             history[cast(int, link_id)].append((at, (to_v or "").casefold()))
         unexplained = [r[0] for r in raw if r[0] not in history]
         later = self._first_link_event_after(unexplained)
@@ -822,11 +893,11 @@ class StateReader:
             )
             inner = (
                 select(Event.link_id, Event.to_value, rank)
-                .where(Event.field == "link", Event.at > self.t, Event.link_id.in_(batch))
+                .where(Event.field == "link", Event.at > self.t, Event.link_id.in_(IDS))
                 .subquery()
             )
             query = select(inner.c.link_id, inner.c.to_value).where(inner.c.rank == 1)
-            for link_id, to_v in self.session.execute(query):
+            for link_id, to_v in self._run(query, batch):
                 found[link_id] = (to_v or "").casefold()
         return found
 
@@ -866,13 +937,15 @@ class StateReader:
             carries = or_(*(_json_has(label) for label in labels))
             queries.append(or_(carries, self._has_event("label", w0, touched)))
         for condition in queries:
-            found.update(self.session.scalars(select(WorkItem.id).where(alive, condition)))
-        ends = {
+            found.update(self._exec(select(WorkItem.id).where(alive, condition)).scalars())
+        ends = [
             link.blocked_id
             for link in self.links()
             if link.blocked_id is not None and link.touches(w0)
-        }
-        found.update(ends)
+        ]
+        for batch in chunks(sorted(set(ends) - found)):
+            query = select(WorkItem.id).where(alive, WorkItem.id.in_(IDS))
+            found.update(item_id for (item_id,) in self._run(query, batch))
         return found
 
     @staticmethod
@@ -918,7 +991,7 @@ class StateReader:
                 done,
                 flags.get(item_id, Steps(False)),
                 own.map(lambda s: s.casefold() in statuses),
-                labels[item_id].map(bool),
+                labels[item_id].map(bool) if item_id in labels else Steps(False),
             ]
             dep_links = incoming.get(item_id, [])
             parts.extend(self._open_steps(link, status, blocker_rows, w0) for link in dep_links)
