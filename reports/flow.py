@@ -186,7 +186,7 @@ def _done_moments(
         WorkItem.missing.is_(False),
         no_history,
     )
-    for team_id, created, resolved in reader.session.execute(query).tuples():
+    for team_id, created, resolved in reader.session.execute(query):
         assert resolved is not None  # the query asks for it
         found.append((_team(reader, team_id), resolved, resolved - created))
     return found

@@ -33,16 +33,14 @@ def build_header(session: Session, ctx: ReportContext, reader: StateReader) -> H
         select(Source.id, Source.name, Source.kind)
         .where(Source.id.in_(sorted(reader.train_sources)))
         .order_by(Source.name)
-    ).tuples()
+    )
     counts = _item_counts(session, t)
     quarantined = dict(
         session.execute(
             select(QuarantinedRecord.source_id, func.count())
             .where(QuarantinedRecord.at <= t)
             .group_by(QuarantinedRecord.source_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     found: list[SourceHealth] = []
     for source_id, name, kind in sources:
@@ -74,7 +72,7 @@ def _item_counts(session: Session, t: datetime) -> dict[int, int]:
         )
         .group_by(WorkItem.source_id)
     )
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(query).all())
 
 
 def _last_success(session: Session, source_id: int, t: datetime) -> datetime | None:

@@ -155,9 +155,7 @@ def load_train(session: Session, name: str) -> TrainInfo:
     if train is None:
         raise ReportError(f"train {name!r} is not in the database; run a sync or check the config")
     tz = ZoneInfo(train.timezone)
-    teams = dict(
-        session.execute(select(Team.id, Team.name).where(Team.train_id == train.id)).tuples().all()
-    )
+    teams = dict(session.execute(select(Team.id, Team.name).where(Team.train_id == train.id)).all())
     pis: list[PIInfo] = []
     for pi in session.scalars(select(PI).where(PI.train_id == train.id).order_by(PI.start)):
         its = tuple(
@@ -453,7 +451,7 @@ class StateReader:
         self.t = ctx.as_of
         self.horizon = min(horizon, self.t) if horizon is not None else self.t
         self.train = load_train(session, ctx.train)
-        rows = session.execute(select(Source.id, Source.name, Source.kind)).tuples().all()
+        rows = session.execute(select(Source.id, Source.name, Source.kind)).all()
         self.source_names = {sid: name for sid, name, _ in rows}
         self.source_kinds = {sid: kind for sid, _, kind in rows}
         wanted = set(ctx.sources) if ctx.sources is not None else None
@@ -468,7 +466,7 @@ class StateReader:
                     StatusCategoryRow.status,
                     StatusCategoryRow.category,
                 )
-            ).tuples()
+            )
         }
         iterations = {it.id: it for it in self.train.iterations}
         self.sprint_iteration: dict[int, IterationInfo] = {}
@@ -480,7 +478,7 @@ class StateReader:
                 TrackerSprint.tracker_id,
                 TrackerSprint.iteration_id,
             )
-        ).tuples():
+        ):
             if iteration_id in iterations:
                 self.sprint_iteration[sprint_id] = iterations[iteration_id]
                 self.tracker_sprint_iteration[(source_id, tracker_id)] = iterations[iteration_id]
@@ -857,7 +855,7 @@ class StateReader:
             Link.kind == "blocks",
             or_(Link.removed_at.is_(None), Link.removed_at > self.horizon),
         )
-        raw = self._exec(query).tuples().all()
+        raw = self._exec(query).all()
         history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
         events = (
             select(Event.link_id, Event.at, Event.to_value)

@@ -310,7 +310,7 @@ class World:
                 continue
             state = spec.state(cut)
             container = spec.key.rsplit("-", 1)[0] if spec.source == "jira" else spec.key.split("#")[0]
-            sprint = state["sprint"].split(",")[-1] if state["sprint"] else None
+            sprint = self._current_sprint(spec.source, state["sprint"])
             yield {
                 "id": spec.id, "source_id": source_ids[spec.source], "tracker_id": f"t{spec.id}",
                 "key": spec.key, "url": f"https://{spec.source}.example/{spec.key}",
@@ -327,6 +327,16 @@ class World:
                 "first_seen_at": spec.created, "last_seen_at": spec.created, "census_run_id": None,
             }  # fmt: skip
 
+    def _current_sprint(self, source: str, value: str | None) -> str | None:
+        """Of several sprints, the one in the latest iteration (as the reports read events)."""
+        order = {(src, sid): (pi, seq) for src, sid, _, pi, seq in self.sprints}
+        names = [s.strip() for s in (value or "").split(",") if s.strip()]
+        mapped = [n for n in names if (source, n) in order]
+        if not mapped:
+            return names[-1] if names else None
+        pis = [p[0] for p in self.pis]
+        return max(mapped, key=lambda n: (pis.index(order[(source, n)][0]), order[(source, n)][1]))
+
     def _links(self, session: Session, cut: datetime, source_ids: dict[str, int], ids: dict[str, int]) -> None:
         rows: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
@@ -336,9 +346,10 @@ class World:
             if not kept:
                 continue
             removed = kept[-1][0] if kept[-1][1] == "removed" else None
-            row = {
+            added = [when for when, what in kept if what == "added"]
+            row = {  # like the engine: a re-added link's created_at is its re-adding
                 "id": n, "source_id": source_ids[spec.source], "origin": spec.origin,
-                "link_key": spec.link_key, "kind": "blocks", "created_at": kept[0][0],
+                "link_key": spec.link_key, "kind": "blocks", "created_at": added[-1],
                 "created_from_history": True, "removed_at": removed,
                 "first_seen_at": kept[0][0], "last_seen_at": kept[-1][0],
             }  # fmt: skip
@@ -388,3 +399,33 @@ class World:
 def _batches(rows: list[dict[str, Any]], size: int = 5000) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
+
+
+def report(
+    session: Session,
+    name: str,
+    as_of: datetime,
+    *,
+    now: datetime | None = None,
+    include_resolved: bool = False,
+    train: str = "ART",
+    **rules: Any,
+) -> dict[str, Any]:
+    """A report's JSON document as of ``as_of`` (the contract tests read), through the renderer."""
+    import json
+
+    from reports.blocked import blocked_report
+    from reports.dependencies import dependency_report
+    from reports.flow import flow_report
+    from reports.render import render
+    from reports.state import ReportContext
+
+    ctx = ReportContext(train=train, as_of=as_of, now=now or as_of, sources=("github", "jira"), **rules)
+    if name == "dependencies":
+        built: Any = dependency_report(session, ctx, include_resolved=include_resolved)
+    elif name == "blocked":
+        built = blocked_report(session, ctx)
+    else:
+        built = flow_report(session, ctx)
+    document: dict[str, Any] = json.loads(render(built, "json"))
+    return document
