@@ -14,8 +14,8 @@ Definitions (``docs/design.md``):
   edge of its own (it is not blocked by anything further, though it may itself be flagged);
   those are the roots. **Impact** = the number of distinct blocked items a root holds up,
   directly or not. Dependency **cycles** (strongly connected groups of blocked items) are
-  reported once each, listed from their smallest (source, key) along the cycle, and never
-  looped on; a cycle with no way out has no root blocker.
+  reported once each, from their smallest (source, key), each item waiting on the next, and
+  never looped on; a cycle with no way out has no root blocker.
 * Counts per team (``(unmapped)`` for items no team owns) and per iteration (``(unplanned)``).
 """
 

@@ -24,7 +24,7 @@ def days(span: timedelta) -> float:
     return float((micro / DAY_MICROSECONDS).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Ref:
     """REF: an item named by its source and key."""
 
