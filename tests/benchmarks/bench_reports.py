@@ -52,8 +52,9 @@ def generate(items: int, links: int, churn: int, seed: int = 7) -> World:
     for n in range(items):
         created = first + timedelta(seconds=span * n / items)
         key = f"P{n % 10}-{n}"
-        spec = ItemSpec(key, "jira", created, TEAMS[n % 10] if n % 37 else None,
-                        f"Item {n}", "To Do", labels=())  # fmt: skip
+        spec = ItemSpec(
+            key, "jira", created, TEAMS[n % 10] if n % 37 else None, f"Item {n}", "To Do", labels=()
+        )
         sprint = str(min(int((created - first).days // 14) + 1, PIS * 6))
         spec.sprint = sprint
         _lifecycle(spec, rnd, churn)
@@ -82,7 +83,9 @@ def generate(items: int, links: int, churn: int, seed: int = 7) -> World:
         world.links.append(spec)
     for source in ("jira", "github"):
         for k in range(96):
-            world.sync(source, NOW - timedelta(minutes=15 * k + 5), census=items if k == 0 else None)
+            world.sync(
+                source, NOW - timedelta(minutes=15 * k + 5), census=items if k == 0 else None
+            )
     return world
 
 
@@ -100,8 +103,10 @@ def _lifecycle(spec: ItemSpec, rnd: random.Random, churn: int) -> None:
         return True
 
     for _ in range(churn):  # extra history: work started and put back
-        if not (move("In Progress", timedelta(hours=rnd.randint(1, 48)))
-                and move("To Do", timedelta(hours=rnd.randint(1, 48)))):  # fmt: skip
+        if not (
+            move("In Progress", timedelta(hours=rnd.randint(1, 48)))
+            and move("To Do", timedelta(hours=rnd.randint(1, 48)))
+        ):
             return
     if not move("In Progress", timedelta(hours=rnd.randint(1, 240))):
         return
@@ -155,8 +160,9 @@ def run_one(url: str, report: str, as_of: str) -> None:
     with engine.connect() as conn:  # connect and warm the catalog outside the timing
         conn.exec_driver_sql("select 1")
     base = _rss_kb("VmRSS")
-    ctx = ReportContext(train="Bench ART", as_of=datetime.fromisoformat(as_of), now=NOW,
-                        sources=("jira", "github"))  # fmt: skip
+    ctx = ReportContext(
+        train="Bench ART", as_of=datetime.fromisoformat(as_of), now=NOW, sources=("jira", "github")
+    )
     began = time.perf_counter()
     with Session(engine) as session:
         result = builders[report](session, ctx)
@@ -165,8 +171,16 @@ def run_one(url: str, report: str, as_of: str) -> None:
     peak = _rss_kb("VmHWM")
     doc = json.loads(text)
     rows = len(doc.get("dependencies") or doc.get("blocked") or doc.get("flow") or [])
-    print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "delta_mb": (peak - base) / 1024,
-                      "rows": rows}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": peak / 1024,
+                "delta_mb": (peak - base) / 1024,
+                "rows": rows,
+            }
+        )
+    )
 
 
 def _rss_kb(field: str) -> int:
@@ -182,13 +196,18 @@ def measure(label: str, url: str) -> None:
         for report in ("dependencies", "blocked", "flow"):
             out = subprocess.run(
                 [sys.executable, __file__, "--run", url, report, as_of.isoformat()],
-                check=True, capture_output=True, text=True,
-            ).stdout  # fmt: skip
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             fig = json.loads(out.strip().splitlines()[-1])
             when = "now" if as_of == NOW else "--as-of -45d"
-            print(f"{label:10} {report:12} {when:13} {fig['seconds']:6.2f} s  "
-                  f"peak RSS {fig['peak_mb']:6.1f} MB (+{fig['delta_mb']:5.1f} MB for the report)  "
-                  f"{fig['rows']} rows", flush=True)  # fmt: skip
+            print(
+                f"{label:10} {report:12} {when:13} {fig['seconds']:6.2f} s  "
+                f"peak RSS {fig['peak_mb']:6.1f} MB (+{fig['delta_mb']:5.1f} MB for the report)  "
+                f"{fig['rows']} rows",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -197,7 +216,9 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=20_000)
     parser.add_argument("--churn", type=int, default=0, help="extra status round trips per item")
     parser.add_argument("--sqlite-only", action="store_true")
-    parser.add_argument("--run", nargs=3, metavar=("URL", "REPORT", "AS_OF"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--run", nargs=3, metavar=("URL", "REPORT", "AS_OF"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.run:
         run_one(*args.run)
@@ -205,7 +226,8 @@ def main() -> None:
     print(f"train: {args.items} items, {args.links} links, churn {args.churn}")
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
-        print(f"sqlite     generated and stored in {build(url, args.items, args.links, args.churn):.1f} s")
+        seconds = build(url, args.items, args.links, args.churn)
+        print(f"sqlite     generated and stored in {seconds:.1f} s")
         measure("sqlite", url)
     if args.sqlite_only:
         return
@@ -225,7 +247,8 @@ def _postgres(args: argparse.Namespace) -> None:
         return
     try:
         url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-        print(f"postgres   generated and stored in {build(url, args.items, args.links, args.churn):.1f} s")
+        seconds = build(url, args.items, args.links, args.churn)
+        print(f"postgres   generated and stored in {seconds:.1f} s")
         measure("postgres", url)
     finally:
         with admin.begin() as conn:

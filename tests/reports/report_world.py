@@ -129,7 +129,9 @@ class World:
         train: str = "ART",
         timezone: str = "UTC",
         teams: tuple[str, ...] = ("Alpha", "Beta", "Gamma"),
-        pis: tuple[tuple[str, date, int, int, bool], ...] = (("PI 1", date(2026, 1, 5), 5, 14, True),),
+        pis: tuple[tuple[str, date, int, int, bool], ...] = (
+            ("PI 1", date(2026, 1, 5), 5, 14, True),
+        ),
         sources: tuple[tuple[str, str], ...] = (("jira", "jira"), ("github", "github")),
     ) -> None:
         self.train, self.timezone, self.teams = train, timezone, teams
@@ -158,23 +160,38 @@ class World:
     ) -> str:
         assert key not in self.items, key
         self.items[key] = ItemSpec(
-            key, source, created, team, title if title is not None else f"Title of {key}",
-            status, in_scope, labels, sprint,
-        )  # fmt: skip
+            key,
+            source,
+            created,
+            team,
+            title if title is not None else f"Title of {key}",
+            status,
+            in_scope,
+            labels,
+            sprint,
+        )
         return key
 
-    def _change(self, key: str, when: datetime, name: str, to: str | None, detail: str | None = None) -> None:
+    def _change(
+        self, key: str, when: datetime, name: str, to: str | None, detail: str | None = None
+    ) -> None:
         spec = self.items[key]
         assert when >= spec.created, (key, when)
         assert not spec.changes or spec.changes[-1][0] <= when, (key, "changes in time order")
         current = spec.state(FAR)
-        before = {"status": current["status"], "flagged": current["flag"], "sprint": current["sprint"]}
+        before = {
+            "status": current["status"],
+            "flagged": current["flag"],
+            "sprint": current["sprint"],
+        }
         spec.changes.append((when, name, before.get(name), to, detail))
 
     def status(self, key: str, when: datetime, to: str) -> None:
         self._change(key, when, "status", to)
 
-    def flag(self, key: str, when: datetime, reason: str | None = None, value: str = "Impediment") -> None:
+    def flag(
+        self, key: str, when: datetime, reason: str | None = None, value: str = "Impediment"
+    ) -> None:
         self._change(key, when, "flagged", value, reason)
 
     def unflag(self, key: str, when: datetime) -> None:
@@ -191,7 +208,9 @@ class World:
     def move_sprint(self, key: str, when: datetime, to: str | None) -> None:
         self._change(key, when, "sprint", to)
 
-    def sprint(self, source: str, tracker_id: str, pi: str, seq: int, name: str | None = None) -> str:
+    def sprint(
+        self, source: str, tracker_id: str, pi: str, seq: int, name: str | None = None
+    ) -> str:
         self.sprints.append((source, tracker_id, name or f"Sprint {tracker_id}", pi, seq))
         return tracker_id
 
@@ -231,7 +250,9 @@ class World:
         self._sync_rows(session, cut, source_ids)
         session.commit()
 
-    def _catalog(self, session: Session) -> tuple[dict[str, int], dict[str, int], dict[tuple[str, int], int]]:
+    def _catalog(
+        self, session: Session
+    ) -> tuple[dict[str, int], dict[str, int], dict[tuple[str, int], int]]:
         train = Train(name=self.train, timezone=self.timezone)
         train.teams = [Team(name=name) for name in self.teams]
         for name, start, count, length, ip in self.pis:
@@ -242,29 +263,51 @@ class World:
                 is_ip = ip and seq == total
                 pi.iterations.append(
                     Iteration(
-                        seq=seq, name=f"{name} · IP" if is_ip else f"{name} · I{seq}",
-                        start=first, end=first + timedelta(days=length), is_ip=is_ip,
-                    )  # fmt: skip
+                        seq=seq,
+                        name=f"{name} · IP" if is_ip else f"{name} · I{seq}",
+                        start=first,
+                        end=first + timedelta(days=length),
+                        is_ip=is_ip,
+                    )
                 )
             train.pis.append(pi)
         session.add(train)
-        sources = [Source(name=name, kind=kind, url=f"https://{name}.example") for name, kind in self.sources]
+        sources = [
+            Source(name=name, kind=kind, url=f"https://{name}.example")
+            for name, kind in self.sources
+        ]
         session.add_all(sources)
         session.flush()
         iterations = {(pi.name, it.seq): it.id for pi in train.pis for it in pi.iterations}
         return {s.name: s.id for s in sources}, {t.name: t.id for t in train.teams}, iterations
 
-    def _sprints(self, session: Session, source_ids: dict[str, int], iteration_ids: dict[tuple[str, int], int]) -> dict[tuple[str, str], int]:
+    def _sprints(
+        self,
+        session: Session,
+        source_ids: dict[str, int],
+        iteration_ids: dict[tuple[str, int], int],
+    ) -> dict[tuple[str, str], int]:
         found: dict[tuple[str, str], int] = {}
         for source, tracker_id, name, pi, seq in self.sprints:
-            row = TrackerSprint(source_id=source_ids[source], tracker_id=tracker_id, name=name,
-                                iteration_id=iteration_ids[(pi, seq)])  # fmt: skip
+            row = TrackerSprint(
+                source_id=source_ids[source],
+                tracker_id=tracker_id,
+                name=name,
+                iteration_id=iteration_ids[(pi, seq)],
+            )
             session.add(row)
             session.flush()
             found[(source, tracker_id)] = row.id
         return found
 
-    def _items(self, session: Session, cut: datetime, source_ids: dict[str, int], team_ids: dict[str, int], sprint_ids: dict[tuple[str, str], int]) -> dict[str, int]:
+    def _items(
+        self,
+        session: Session,
+        cut: datetime,
+        source_ids: dict[str, int],
+        team_ids: dict[str, int],
+        sprint_ids: dict[tuple[str, str], int],
+    ) -> dict[str, int]:
         ids: dict[str, int] = {}
         categories: dict[tuple[int, str], str] = {}
         events: list[dict[str, Any]] = []
@@ -289,43 +332,81 @@ class World:
             for k, (when, name, from_v, to_v, detail) in enumerate(spec.changes):
                 if when > cut:
                     break
-                events.append({
-                    "source_id": source_ids[spec.source], "event_key": f"{spec.key}:{k}",
-                    "item_id": spec.id, "link_id": None, "at": when, "field": name,
-                    "from_value": from_v, "to_value": to_v, "detail": detail,
-                })  # fmt: skip
+                events.append(
+                    {
+                        "source_id": source_ids[spec.source],
+                        "event_key": f"{spec.key}:{k}",
+                        "item_id": spec.id,
+                        "link_id": None,
+                        "at": when,
+                        "field": name,
+                        "from_value": from_v,
+                        "to_value": to_v,
+                        "detail": detail,
+                    }
+                )
                 if len(events) >= 5000:
                     session.execute(insert(Event), events)
                     events = []
         if events:
             session.execute(insert(Event), events)
-        for (sid, status), category in {**categories, **{(source_ids[s], st): c for (s, st), c in self.extra_categories.items()}}.items():
+        for (sid, status), category in {
+            **categories,
+            **{(source_ids[s], st): c for (s, st), c in self.extra_categories.items()},
+        }.items():
             session.add(StatusCategoryRow(source_id=sid, status=status, category=category))
         session.flush()
         return ids
 
-    def _item_rows(self, cut: datetime, source_ids: dict[str, int], team_ids: dict[str, int], sprint_ids: dict[tuple[str, str], int]) -> Iterator[dict[str, Any]]:
+    def _item_rows(
+        self,
+        cut: datetime,
+        source_ids: dict[str, int],
+        team_ids: dict[str, int],
+        sprint_ids: dict[tuple[str, str], int],
+    ) -> Iterator[dict[str, Any]]:
         for spec in self.items.values():
             if spec.created > cut:
                 continue
             state = spec.state(cut)
-            container = spec.key.rsplit("-", 1)[0] if spec.source == "jira" else spec.key.split("#")[0]
+            container = (
+                spec.key.rsplit("-", 1)[0] if spec.source == "jira" else spec.key.split("#")[0]
+            )
             sprint = self._current_sprint(spec.source, state["sprint"])
             yield {
-                "id": spec.id, "source_id": source_ids[spec.source], "tracker_id": f"t{spec.id}",
-                "key": spec.key, "url": f"https://{spec.source}.example/{spec.key}",
-                "type": "story", "title": spec.title, "status": state["status"],
-                "status_category": state["status_category"], "container": container,
-                "team_id": team_ids[spec.team] if spec.team else None, "team_field": None,
+                "id": spec.id,
+                "source_id": source_ids[spec.source],
+                "tracker_id": f"t{spec.id}",
+                "key": spec.key,
+                "url": f"https://{spec.source}.example/{spec.key}",
+                "type": "story",
+                "title": spec.title,
+                "status": state["status"],
+                "status_category": state["status_category"],
+                "container": container,
+                "team_id": team_ids[spec.team] if spec.team else None,
+                "team_field": None,
                 "sprint_id": sprint_ids.get((spec.source, sprint)) if sprint else None,
-                "parent_key": None, "parent_id": None, "assignee": None,
-                "labels": state["labels"], "components": [], "story_points": None,
-                "created_at": spec.created, "updated_at": spec.created,
-                "resolved_at": state["resolved_at"], "flagged": state["flagged"],
-                "flag_reason": state["flag_reason"], "in_scope": spec.in_scope, "missing": False,
-                "missing_since": None, "missing_reason": None, "moved_to": None,
-                "first_seen_at": spec.created, "last_seen_at": spec.created, "census_run_id": None,
-            }  # fmt: skip
+                "parent_key": None,
+                "parent_id": None,
+                "assignee": None,
+                "labels": state["labels"],
+                "components": [],
+                "story_points": None,
+                "created_at": spec.created,
+                "updated_at": spec.created,
+                "resolved_at": state["resolved_at"],
+                "flagged": state["flagged"],
+                "flag_reason": state["flag_reason"],
+                "in_scope": spec.in_scope,
+                "missing": False,
+                "missing_since": None,
+                "missing_reason": None,
+                "moved_to": None,
+                "first_seen_at": spec.created,
+                "last_seen_at": spec.created,
+                "census_run_id": None,
+            }
 
     def _current_sprint(self, source: str, value: str | None) -> str | None:
         """Of several sprints, the one in the latest iteration (as the reports read events)."""
@@ -337,7 +418,9 @@ class World:
         pis = [p[0] for p in self.pis]
         return max(mapped, key=lambda n: (pis.index(order[(source, n)][0]), order[(source, n)][1]))
 
-    def _links(self, session: Session, cut: datetime, source_ids: dict[str, int], ids: dict[str, int]) -> None:
+    def _links(
+        self, session: Session, cut: datetime, source_ids: dict[str, int], ids: dict[str, int]
+    ) -> None:
         rows: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         for n, spec in enumerate(self.links, start=1):
@@ -348,28 +431,53 @@ class World:
             removed = kept[-1][0] if kept[-1][1] == "removed" else None
             added = [when for when, what in kept if what == "added"]
             row = {  # like the engine: a re-added link's created_at is its re-adding
-                "id": n, "source_id": source_ids[spec.source], "origin": spec.origin,
-                "link_key": spec.link_key, "kind": "blocks", "created_at": added[-1],
-                "created_from_history": True, "removed_at": removed,
-                "first_seen_at": kept[0][0], "last_seen_at": kept[-1][0],
-            }  # fmt: skip
+                "id": n,
+                "source_id": source_ids[spec.source],
+                "origin": spec.origin,
+                "link_key": spec.link_key,
+                "kind": "blocks",
+                "created_at": added[-1],
+                "created_from_history": True,
+                "removed_at": removed,
+                "first_seen_at": kept[0][0],
+                "last_seen_at": kept[-1][0],
+            }
             for end, ref in (("blocker", spec.blocker), ("blocked", spec.blocked)):
                 if isinstance(ref, tuple):
                     tracker, key, url = ref
-                    row.update({f"{end}_item_id": None, f"{end}_tracker": tracker,
-                                f"{end}_key": key, f"{end}_url": url})  # fmt: skip
+                    row.update(
+                        {
+                            f"{end}_item_id": None,
+                            f"{end}_tracker": tracker,
+                            f"{end}_key": key,
+                            f"{end}_url": url,
+                        }
+                    )
                 else:
                     item = self.items[ref]
-                    row.update({f"{end}_item_id": ids.get(ref), f"{end}_tracker": self._kind(item.source),
-                                f"{end}_key": ref, f"{end}_url": f"https://{item.source}.example/{ref}"})  # fmt: skip
+                    row.update(
+                        {
+                            f"{end}_item_id": ids.get(ref),
+                            f"{end}_tracker": self._kind(item.source),
+                            f"{end}_key": ref,
+                            f"{end}_url": f"https://{item.source}.example/{ref}",
+                        }
+                    )
             rows.append(row)
             for k, (when, what) in enumerate(kept):
-                events.append({
-                    "source_id": source_ids[spec.source], "event_key": f"link:{spec.link_key}:{spec.origin}:{k}",
-                    "item_id": ids.get(spec.blocked) if isinstance(spec.blocked, str) else None,
-                    "link_id": n, "at": when, "field": "link", "from_value": None,
-                    "to_value": what, "detail": None,
-                })  # fmt: skip
+                events.append(
+                    {
+                        "source_id": source_ids[spec.source],
+                        "event_key": f"link:{spec.link_key}:{spec.origin}:{k}",
+                        "item_id": ids.get(spec.blocked) if isinstance(spec.blocked, str) else None,
+                        "link_id": n,
+                        "at": when,
+                        "field": "link",
+                        "from_value": None,
+                        "to_value": what,
+                        "detail": None,
+                    }
+                )
         for batch in _batches(rows):
             session.execute(insert(Link), batch)
         for batch in _batches(events):
@@ -383,16 +491,35 @@ class World:
         for run in self.runs:
             if run.finished > cut:
                 continue
-            session.add(SyncRun(source_id=source_ids[run.source], mode=run.mode, started_at=run.started,
-                                finished_at=run.finished, outcome=run.outcome, census_items=run.census))  # fmt: skip
+            session.add(
+                SyncRun(
+                    source_id=source_ids[run.source],
+                    mode=run.mode,
+                    started_at=run.started,
+                    finished_at=run.finished,
+                    outcome=run.outcome,
+                    census_items=run.census,
+                )
+            )
             if run.outcome == "success" and run.mode == "incremental":
                 last[run.source] = max(last.get(run.source, run.finished), run.finished)
         for source, when in last.items():
-            session.add(SyncState(source_id=source_ids[source], mode="incremental", cursor=when,
-                                  last_success_at=when, updated_at=when))  # fmt: skip
+            session.add(
+                SyncState(
+                    source_id=source_ids[source],
+                    mode="incremental",
+                    cursor=when,
+                    last_success_at=when,
+                    updated_at=when,
+                )
+            )
         for source, key, reason, when in self.quarantine:
             if when <= cut:
-                session.add(QuarantinedRecord(source_id=source_ids[source], tracker_key=key, reason=reason, at=when))
+                session.add(
+                    QuarantinedRecord(
+                        source_id=source_ids[source], tracker_key=key, reason=reason, at=when
+                    )
+                )
         session.flush()
 
 
@@ -420,7 +547,9 @@ def report(
     from reports.render import render
     from reports.state import ReportContext
 
-    ctx = ReportContext(train=train, as_of=as_of, now=now or as_of, sources=("github", "jira"), **rules)
+    ctx = ReportContext(
+        train=train, as_of=as_of, now=now or as_of, sources=("github", "jira"), **rules
+    )
     if name == "dependencies":
         built: Any = dependency_report(session, ctx, include_resolved=include_resolved)
     elif name == "blocked":

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from report_world import World, at, report
+from sqlalchemy.orm import Session
 
 
 def blocked(session: Session, when: str, hm: str = "09:00", **kw: Any) -> dict[str, Any]:
@@ -161,9 +160,12 @@ def test_cycles_are_reported_once_and_never_looped(session: Session) -> None:
     doc = blocked(session, "2026-01-07")
     assert doc["cycles"] == [
         [{"source": "jira", "key": "P-1"}, {"source": "jira", "key": "Q-1"}],
-        [{"source": "jira", "key": "X-1"}, {"source": "jira", "key": "Z-1"},
-         {"source": "jira", "key": "Y-1"}],
-    ]  # fmt: skip  (each waits on the next: X on Z, Z on Y, Y on X)
+        [
+            {"source": "jira", "key": "X-1"},
+            {"source": "jira", "key": "Z-1"},
+            {"source": "jira", "key": "Y-1"},
+        ],
+    ]  # each waits on the next: X on Z, Z on Y, Y on X
     by_key = rows(doc)
     assert by_key["W-1"]["root_blockers"] == []
     assert by_key["X-1"]["root_blockers"] == []

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy.orm import Session
-
 from report_world import World, at, report
+from sqlalchemy.orm import Session
 
 
 def deps(session: Session, when: str, hm: str = "09:00", **kw: Any) -> dict[str, Any]:
@@ -50,8 +49,13 @@ def test_link_added_removed_and_readded_ages_from_the_readding(session: Session)
     assert again["dependencies"][0]["created_at"] == "2026-01-10T09:00:00Z"
     assert again["dependencies"][0]["age_days"] == 2.5
     assert again["summary"] == {
-        "open": 1, "cross_team": 1, "red": 0, "amber": 1, "green": 0, "median_age_days": 2.5
-    }  # fmt: skip
+        "open": 1,
+        "cross_team": 1,
+        "red": 0,
+        "amber": 1,
+        "green": 0,
+        "median_age_days": 2.5,
+    }
 
 
 def test_all_lists_dependencies_resolved_within_the_pi(session: Session) -> None:
@@ -161,10 +165,17 @@ def test_items_outside_the_train_and_unmapped_teams(session: Session) -> None:
     assert by_blocker["X-9"]["blocker"]["outside_train"] is True
     assert by_blocker["X-9"]["cross_team"] is True  # outside never counts as the same team
     assert by_blocker["other/repo#7"]["blocker"] == {
-        "source": "github", "key": "other/repo#7", "id": "", "title": "",
-        "url": "https://github.com/other/repo/issues/7", "team": None, "status": "",
-        "status_category": "todo", "iteration": None, "outside_train": True,
-    }  # fmt: skip
+        "source": "github",
+        "key": "other/repo#7",
+        "id": "",
+        "title": "",
+        "url": "https://github.com/other/repo/issues/7",
+        "team": None,
+        "status": "",
+        "status_category": "todo",
+        "iteration": None,
+        "outside_train": True,
+    }
     assert by_blocker["other/repo#7"]["origin"] == "text_reference"
     assert by_blocker["U-1"]["blocker"]["team"] is None
     assert by_blocker["U-1"]["blocker"]["outside_train"] is False
@@ -225,16 +236,24 @@ def test_header_reports_sync_health_as_of(session: Session) -> None:
     doc = deps(session, "2026-01-08", "08:30")
     jira = next(s for s in doc["sources"] if s["name"] == "jira")
     assert jira == {
-        "name": "jira", "kind": "jira", "last_success_at": "2026-01-08T08:02:00Z",
-        "stale": False, "items": 1,
-    }  # fmt: skip
+        "name": "jira",
+        "kind": "jira",
+        "last_success_at": "2026-01-08T08:02:00Z",
+        "stale": False,
+        "items": 1,
+    }
     assert next(s for s in doc["sync"] if s["source"] == "jira") == {
-        "source": "jira", "census_items": 7, "stored_items": 1, "quarantined": 1
-    }  # fmt: skip
+        "source": "jira",
+        "census_items": 7,
+        "stored_items": 1,
+        "quarantined": 1,
+    }
     later = deps(session, "2026-01-10", "09:00")
     jira = next(s for s in later["sources"] if s["name"] == "jira")
     assert (jira["last_success_at"], jira["stale"], jira["items"]) == (
-        "2026-01-08T08:02:00Z", True, 2
-    )  # fmt: skip
+        "2026-01-08T08:02:00Z",
+        True,
+        2,
+    )
     github = next(s for s in later["sources"] if s["name"] == "github")
     assert (github["last_success_at"], github["stale"]) == (None, False)  # never synced

@@ -10,9 +10,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from report_world import World, at, report
+from sqlalchemy.orm import Session
 
 PIS = (("PI 0", date(2025, 10, 13), 5, 14, True), ("PI 1", date(2026, 1, 5), 5, 14, True))
 
@@ -68,14 +67,25 @@ def table(doc: dict[str, Any]) -> dict[tuple[str | None, str], dict[str, Any]]:
 
 
 def row(
-    throughput: int, wip: int, median: float | None, p85: float | None, blocked: float,
-    mean: float | None, drop: bool, complete: bool = True,
-) -> dict[str, Any]:  # fmt: skip
+    throughput: int,
+    wip: int,
+    median: float | None,
+    p85: float | None,
+    blocked: float,
+    mean: float | None,
+    drop: bool,
+    complete: bool = True,
+) -> dict[str, Any]:
     return {
-        "complete": complete, "throughput": throughput, "wip": wip,
-        "lead_time_median_days": median, "lead_time_p85_days": p85, "blocked_days": blocked,
-        "trailing_mean": mean, "velocity_drop": drop,
-    }  # fmt: skip
+        "complete": complete,
+        "throughput": throughput,
+        "wip": wip,
+        "lead_time_median_days": median,
+        "lead_time_p85_days": p85,
+        "blocked_days": blocked,
+        "trailing_mean": mean,
+        "velocity_drop": drop,
+    }
 
 
 def figures(doc: dict[str, Any]) -> dict[tuple[str | None, str], dict[str, Any]]:
