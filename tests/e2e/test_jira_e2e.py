@@ -159,7 +159,9 @@ def test_backfill_then_sync_changes_nothing_and_costs_few_requests(
     db = open_engine(sqlite_url)
     engine = make(tmp_path, fake, sqlite_url, db, clock, monkeypatch)
     first = engine.sync("jira")[0]
-    assert first.outcome == "success" and first.items > 100 and first.links > 5
+    assert first.outcome == "success"
+    assert first.items > 100
+    assert first.links > 5
     before = snapshot(db)
     clock.tick(minutes=5)
     no_census_due(db, clock)
@@ -183,7 +185,8 @@ def test_records_come_from_history(
     db = open_engine(sqlite_url)
     engine = make(tmp_path, fake, sqlite_url, db, clock, monkeypatch)
     blocker, blocked = fake.resolve("CHK-2"), fake.resolve("PAY-3")
-    assert blocker and blocked
+    assert blocker
+    assert blocked
     link_at = clock.now - timedelta(hours=5)
     link_id = fake.add_link(blocker, blocked, at=ms(link_at))
     fake.flag(blocked, "Waiting for the PSP sandbox", at=ms(link_at + timedelta(minutes=1)))
@@ -200,9 +203,11 @@ def test_records_come_from_history(
         events = s.scalars(select(t.Event)).all()
     mine = links[str(link_id)]
     assert (mine.blocker_key, mine.blocked_key) == ("CHK-2", "PAY-3")
-    assert mine.created_at == link_at and mine.created_from_history
+    assert mine.created_at == link_at
+    assert mine.created_from_history
     item = stored[str(blocked)]
-    assert item.flagged and item.flag_reason == "Waiting for the PSP sandbox"
+    assert item.flagged
+    assert item.flag_reason == "Waiting for the PSP sandbox"
     flag_events = [e for e in events if e.field == "flagged" and e.item_id == item.id]
     assert flag_events[-1].detail == "Waiting for the PSP sandbox"
     remote = links[f"{blocked}:{gh}"]
@@ -225,13 +230,17 @@ def test_records_come_from_history(
         assert row.created_at == datetime.fromtimestamp(rec.added / 1000, tz=UTC)
     # removed links became history-only rows with both ends of their episode
     episodes = [ln for ln in links.values() if ln.link_key.startswith("history:")]
-    assert episodes and all(ln.removed_at and ln.removed_at > ln.created_at for ln in episodes)
+    assert episodes
+    assert all(ln.removed_at and ln.removed_at > ln.created_at for ln in episodes)
     outside = [i for i in stored.values() if not i.in_scope]
-    assert outside and all(i.key.startswith("SEC-") for i in outside)
+    assert outside
+    assert all(i.key.startswith("SEC-") for i in outside)
     assert all(i.in_scope for i in stored.values() if i.key.split("-")[0] in IN_SCOPE)
     statuses = [e for e in events if e.field == "status"]
-    assert statuses and all(e.to_value for e in statuses)
-    assert any(e.field == "sprint" for e in events) and any(e.field == "parent" for e in events)
+    assert statuses
+    assert all(e.to_value for e in statuses)
+    assert any(e.field == "sprint" for e in events)
+    assert any(e.field == "parent" for e in events)
 
 
 @pytest.mark.parametrize("fail_at", [1, 2, 3])
@@ -339,7 +348,8 @@ def test_future_cursor_yields_nothing(
     no_census_due(db, clock)
     fake.update("CHK-2", status="Done", at=clock.ms() - 60_000)  # before the future cursor
     result = engine.sync("jira")[0]
-    assert result.items == 0 and snapshot(db) == before
+    assert result.items == 0
+    assert snapshot(db) == before
 
 
 def test_backfill_window_leaves_the_incremental_cursor_alone(
@@ -358,7 +368,8 @@ def test_backfill_window_leaves_the_incremental_cursor_alone(
     searches = [
         r for r in fake.requests if "search" in r.path and "id in" not in r.params.get("jql", "")
     ]
-    assert searches and all(
+    assert searches
+    assert all(
         f"updated >= {ms(since)}" in r.params["jql"] and f"updated < {ms(until)}" in r.params["jql"]
         for r in searches
     )
@@ -445,7 +456,9 @@ def test_no_update_is_missed_in_any_user_timezone(
         last = cursor(db)
         assert last == NOW
         a, b, c = (fake.resolve(k) for k in ("CHK-2", "PAY-2", "MOB-2"))
-        assert a and b and c
+        assert a
+        assert b
+        assert c
         fake.update(a, status="Done", at=ms(NOW))  # exactly at the cursor
         fake.update(b, status="Done", at=ms(NOW) + 20_000)  # same minute, after it
         fake.update(c, status="Done", at=ms(NOW) - 29_000)  # same minute, just before: not due
@@ -453,7 +466,8 @@ def test_no_update_is_missed_in_any_user_timezone(
         no_census_due(db, clock)
         engine.sync("jira")
         got = items(db)
-        assert got[str(a)].status == "Done" and got[str(b)].status == "Done"
+        assert got[str(a)].status == "Done"
+        assert got[str(b)].status == "Done"
         jql = [
             r.params["jql"]
             for r in fake.requests
@@ -487,11 +501,14 @@ def test_malformed_issue_is_quarantined_and_the_rest_stored(
     assert broken
     fake.malform(broken, "bad_created", at=clock.ms() - 5000)
     result = engine.sync("jira")[0]
-    assert result.outcome == "success" and result.quarantined == 1
+    assert result.outcome == "success"
+    assert result.quarantined == 1
     with Session(db) as s:
         q = s.scalars(select(t.QuarantinedRecord)).one()
-    assert q.tracker_key == "PAY-6" and "created" in q.reason
-    assert str(broken) not in items(db) and len(items(db)) > 100
+    assert q.tracker_key == "PAY-6"
+    assert "created" in q.reason
+    assert str(broken) not in items(db)
+    assert len(items(db)) > 100
 
 
 def test_bad_token_is_one_line_without_the_secret(
@@ -507,5 +524,7 @@ def test_bad_token_is_one_line_without_the_secret(
     with pytest.raises(RunError) as err:
         engine.sync("jira")
     message = str(err.value)
-    assert "rejected the credentials" in message and "\n" not in message
-    assert "wrong-token-value" not in message and cloud_fake.email not in message
+    assert "rejected the credentials" in message
+    assert "\n" not in message
+    assert "wrong-token-value" not in message
+    assert cloud_fake.email not in message

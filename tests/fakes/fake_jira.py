@@ -1,7 +1,7 @@
 """A loopback fake of Jira Cloud and Data Center: deterministic data, real HTTP, injectable faults.
 
 ``FakeJira`` is a ``ThreadingHTTPServer`` on 127.0.0.1 (random port) serving the endpoints the
-connector uses, shaped like the real APIs (``api-facts.md`` §1–8):
+connector uses, shaped like the real APIs (``api-facts.md`` §1-8):
 
 * ``/rest/api/{2,3}/serverInfo`` (``deploymentType`` Cloud or DataCenter), ``/myself`` (with a
   configurable ``timeZone``), ``/field``, ``/issueLinkType``;
@@ -71,28 +71,52 @@ class ProjectSpec:
 
 PROJECTS: tuple[ProjectSpec, ...] = (
     ProjectSpec(
-        "CHK", "Checkout", "36885b3c-1bf0-4f85-a357-c5b858c31de4", ("Cart", "Payment page"),
-        ("Ana Costa", "Ben Okafor", "Chloé Martin"), "acme/checkout-web",
+        "CHK",
+        "Checkout",
+        "36885b3c-1bf0-4f85-a357-c5b858c31de4",
+        ("Cart", "Payment page"),
+        ("Ana Costa", "Ben Okafor", "Chloé Martin"),
+        "acme/checkout-web",
     ),
     ProjectSpec(
-        "PAY", "Payments", "5d1c2f4e-8a3b-4c6d-9e0f-1a2b3c4d5e6f", ("Ledger", "Refunds"),
-        ("Dmitri Volkov", "Eva Lindqvist", "Farah Haddad"), "acme/payments-api",
+        "PAY",
+        "Payments",
+        "5d1c2f4e-8a3b-4c6d-9e0f-1a2b3c4d5e6f",
+        ("Ledger", "Refunds"),
+        ("Dmitri Volkov", "Eva Lindqvist", "Farah Haddad"),
+        "acme/payments-api",
     ),
     ProjectSpec(
-        "PLAT", "Platform", "7e2d3f5a-9b4c-4d7e-8f1a-2b3c4d5e6f70", ("CI", "Kubernetes"),
-        ("Gustavo Reyes", "Hana Suzuki", "Ivan Petrov"), "acme/platform",
+        "PLAT",
+        "Platform",
+        "7e2d3f5a-9b4c-4d7e-8f1a-2b3c4d5e6f70",
+        ("CI", "Kubernetes"),
+        ("Gustavo Reyes", "Hana Suzuki", "Ivan Petrov"),
+        "acme/platform",
     ),
     ProjectSpec(
-        "MOB", "Mobile", "8f3e4a6b-0c5d-4e8f-9a2b-3c4d5e6f7081", ("iOS", "Android"),
-        ("Jia Li", "Kofi Mensah", "Lena Schmidt"), "acme/mobile-app",
+        "MOB",
+        "Mobile",
+        "8f3e4a6b-0c5d-4e8f-9a2b-3c4d5e6f7081",
+        ("iOS", "Android"),
+        ("Jia Li", "Kofi Mensah", "Lena Schmidt"),
+        "acme/mobile-app",
     ),
     ProjectSpec(
-        "SRCH", "Search", "9a4f5b7c-1d6e-4f9a-8b3c-4d5e6f708192", ("Indexing", "Ranking"),
-        ("Mateo Rossi", "Nadia Karim", "Oskar Nowak"), "acme/search",
+        "SRCH",
+        "Search",
+        "9a4f5b7c-1d6e-4f9a-8b3c-4d5e6f708192",
+        ("Indexing", "Ranking"),
+        ("Mateo Rossi", "Nadia Karim", "Oskar Nowak"),
+        "acme/search",
     ),
     ProjectSpec(
-        "SEC", "Security", "0b5a6c8d-2e7f-4a0b-9c4d-5e6f708192a3", ("AppSec",),
-        ("Priya Nair", "Quentin Dubois"), "acme/security",
+        "SEC",
+        "Security",
+        "0b5a6c8d-2e7f-4a0b-9c4d-5e6f708192a3",
+        ("AppSec",),
+        ("Priya Nair", "Quentin Dubois"),
+        "acme/security",
     ),
 )
 IN_SCOPE = ("CHK", "PAY", "PLAT", "MOB", "SRCH")
@@ -104,7 +128,11 @@ STATUSES: dict[str, tuple[str, str]] = {  # name -> (id, category key)
     "Blocked": ("10002", "indeterminate"),
     "Done": ("10003", "done"),
 }
-CATEGORY_NAMES = {"new": ("2", "To Do"), "indeterminate": ("4", "In Progress"), "done": ("3", "Done")}
+CATEGORY_NAMES = {
+    "new": ("2", "To Do"),
+    "indeterminate": ("4", "In Progress"),
+    "done": ("3", "Done"),
+}
 TYPES: dict[str, tuple[str, int]] = {
     "Epic": ("10000", 1),
     "Story": ("10001", 0),
@@ -119,10 +147,25 @@ LINK_TYPES = (
 LINK_TYPE = {t["name"]: t for t in LINK_TYPES}
 VERBS = ("Add", "Fix", "Refactor", "Migrate", "Harden", "Document", "Speed up", "Retire", "Split")
 NOUNS = (
-    "card tokenisation", "refund webhook", "basket totals", "3-D Secure challenge",
-    "ledger export", "search ranking", "index rebuild", "push notifications", "login throttling",
-    "currency rounding", "invoice PDF", "feature flags", "CI cache", "k8s autoscaling",
-    "audit log", "GDPR erasure", "address lookup", "coupon engine", "payout schedule",
+    "card tokenisation",
+    "refund webhook",
+    "basket totals",
+    "3-D Secure challenge",
+    "ledger export",
+    "search ranking",
+    "index rebuild",
+    "push notifications",
+    "login throttling",
+    "currency rounding",
+    "invoice PDF",
+    "feature flags",
+    "CI cache",
+    "k8s autoscaling",
+    "audit log",
+    "GDPR erasure",
+    "address lookup",
+    "coupon engine",
+    "payout schedule",
 )
 REASONS = (
     "Waiting for the PSP sandbox credentials",
@@ -385,7 +428,7 @@ class FakeJira:
         n = max(0, (at - (self.anchor - 364 * DAY)) // (SPRINT_DAYS * DAY))
         return (pidx + 1) * 1000 + int(n)
 
-    def _generate(self, issue_id: int) -> FIssue:  # noqa: C901 - one linear story of an issue
+    def _generate(self, issue_id: int) -> FIssue:
         index = self.index_of(issue_id)
         rng = random.Random(self.seed * 1_000_003 + issue_id)
         pidx = index % len(PROJECTS)
@@ -487,8 +530,14 @@ class FakeJira:
                 repo = spec.repo
                 number = 1 + issue_id % 400
                 relationship = rng.choice(("is blocked by", "blocks", "mentioned in"))
-                issue.remote.append(_remote(rid, f"https://github.com/{repo}/issues/{number}",
-                                            relationship, f"{repo}#{number}"))
+                issue.remote.append(
+                    _remote(
+                        rid,
+                        f"https://github.com/{repo}/issues/{number}",
+                        relationship,
+                        f"{repo}#{number}",
+                    )
+                )
                 hist(at, [_remote_item(rid, f"{repo}#{number}")])
         for lid in self._links_of.get(issue_id, ()):
             rec = self.links[lid]
@@ -506,14 +555,21 @@ class FakeJira:
     def _parent_item(self, old: int | None, new: int | None) -> dict[str, Any]:
         if self.cloud:
             return {
-                "field": "IssueParentAssociation", "fieldtype": "jira",
-                "from": str(old) if old else None, "fromString": self.key_of(old) if old else None,
-                "to": str(new) if new else None, "toString": self.key_of(new) if new else None,
+                "field": "IssueParentAssociation",
+                "fieldtype": "jira",
+                "from": str(old) if old else None,
+                "fromString": self.key_of(old) if old else None,
+                "to": str(new) if new else None,
+                "toString": self.key_of(new) if new else None,
             }
         return {
-            "field": "Epic Link", "fieldtype": "custom", "fieldId": self.fid["epic_link"],
-            "from": str(old) if old else None, "fromString": self.key_of(old) if old else None,
-            "to": str(new) if new else None, "toString": self.key_of(new) if new else None,
+            "field": "Epic Link",
+            "fieldtype": "custom",
+            "fieldId": self.fid["epic_link"],
+            "from": str(old) if old else None,
+            "fromString": self.key_of(old) if old else None,
+            "to": str(new) if new else None,
+            "toString": self.key_of(new) if new else None,
         }
 
     def _sprint_item(self, old: list[int], new: list[int]) -> dict[str, Any]:
@@ -521,17 +577,25 @@ class FakeJira:
             return ", ".join(self.sprint(s)["name"] for s in ids) or None
 
         return {
-            "field": "Sprint", "fieldtype": "custom", "fieldId": self.fid["sprint"],
-            "from": ", ".join(map(str, old)) or None, "fromString": names(old),
-            "to": ", ".join(map(str, new)) or None, "toString": names(new),
+            "field": "Sprint",
+            "fieldtype": "custom",
+            "fieldId": self.fid["sprint"],
+            "from": ", ".join(map(str, old)) or None,
+            "fromString": names(old),
+            "to": ", ".join(map(str, new)) or None,
+            "toString": names(new),
         }
 
     def _flag_item(self, on: bool) -> dict[str, Any]:
         value = ("[10019]", "Impediment")
         return {
-            "field": "Flagged", "fieldtype": "custom", "fieldId": self.fid["flagged"],
-            "from": None if on else value[0], "fromString": None if on else value[1],
-            "to": value[0] if on else None, "toString": value[1] if on else None,
+            "field": "Flagged",
+            "fieldtype": "custom",
+            "fieldId": self.fid["flagged"],
+            "from": None if on else value[0],
+            "fromString": None if on else value[1],
+            "to": value[0] if on else None,
+            "toString": value[1] if on else None,
         }
 
     def _link_item(self, rec: LinkRec, me: int, *, added: bool) -> dict[str, Any]:
@@ -541,9 +605,12 @@ class FakeJira:
         text = f"This issue {phrase} {self.key_of(other)}"
         other_key = self.key_of(other)
         return {
-            "field": "Link", "fieldtype": "jira",
-            "from": None if added else other_key, "fromString": None if added else text,
-            "to": other_key if added else None, "toString": text if added else None,
+            "field": "Link",
+            "fieldtype": "jira",
+            "from": None if added else other_key,
+            "fromString": None if added else text,
+            "to": other_key if added else None,
+            "toString": text if added else None,
         }
 
     # -- mutations (tests) -----------------------------------------------------------------
@@ -644,12 +711,28 @@ class FakeJira:
             self._next_num[project] = num
             self._moved[iid] = (project, num)
             issue.project, issue.num = project, num
-            self._append(issue, when, [
-                {"field": "Key", "fieldtype": "jira", "from": None, "fromString": old,
-                 "to": None, "toString": issue.key},
-                {"field": "project", "fieldtype": "jira", "from": None,
-                 "fromString": old.split("-")[0], "to": None, "toString": project},
-            ])
+            self._append(
+                issue,
+                when,
+                [
+                    {
+                        "field": "Key",
+                        "fieldtype": "jira",
+                        "from": None,
+                        "fromString": old,
+                        "to": None,
+                        "toString": issue.key,
+                    },
+                    {
+                        "field": "project",
+                        "fieldtype": "jira",
+                        "from": None,
+                        "fromString": old.split("-")[0],
+                        "to": None,
+                        "toString": project,
+                    },
+                ],
+            )
             return issue.key
 
     def delete(self, id_or_key: int | str) -> None:
@@ -674,7 +757,9 @@ class FakeJira:
             self._append(issue, when, [_remote_item(self._remote_seq, title)])
             return self._remote_seq
 
-    def malform(self, id_or_key: int | str, how: str = "bad_created", *, at: int | None = None) -> None:
+    def malform(
+        self, id_or_key: int | str, how: str = "bad_created", *, at: int | None = None
+    ) -> None:
         """Break one issue's payload: "bad_created", "no_summary" or "status_string"."""
         with self.lock:
             issue = self._mutable(self._need(id_or_key))
@@ -731,7 +816,9 @@ class FakeJira:
         sid, cat = STATUSES.get(name, ("1", "new"))
         cid, cname = CATEGORY_NAMES[cat]
         return {
-            "self": f"{self.url}/rest/api/2/status/{sid}", "id": sid, "name": name,
+            "self": f"{self.url}/rest/api/2/status/{sid}",
+            "id": sid,
+            "name": name,
             "statusCategory": {"id": int(cid), "key": cat, "name": cname},
         }
 
@@ -742,9 +829,12 @@ class FakeJira:
     def _mini(self, iid: int) -> dict[str, Any]:
         other = self.issue(iid)
         return {
-            "id": str(iid), "key": other.key, "self": f"{self.url}/rest/api/2/issue/{iid}",
+            "id": str(iid),
+            "key": other.key,
+            "self": f"{self.url}/rest/api/2/issue/{iid}",
             "fields": {
-                "summary": other.summary, "status": self._status(other.status),
+                "summary": other.summary,
+                "status": self._status(other.status),
                 "issuetype": self._issuetype(other.type),
             },
         }
@@ -767,11 +857,22 @@ class FakeJira:
         content: list[dict[str, Any]] = []
         if first.startswith("(flag) "):
             flag = "flag_on" if "added" in first else "flag_off"
-            content.append({"type": "paragraph", "content": [
-                {"type": "emoji", "attrs": {"shortName": f":{flag}:", "id": f"atlassian-{flag}",
-                                            "text": f":{flag}:"}},
-                {"type": "text", "text": " " + first.removeprefix("(flag) ")},
-            ]})
+            content.append(
+                {
+                    "type": "paragraph",
+                    "content": [
+                        {
+                            "type": "emoji",
+                            "attrs": {
+                                "shortName": f":{flag}:",
+                                "id": f"atlassian-{flag}",
+                                "text": f":{flag}:",
+                            },
+                        },
+                        {"type": "text", "text": " " + first.removeprefix("(flag) ")},
+                    ],
+                }
+            )
         else:
             content.append({"type": "paragraph", "content": [{"type": "text", "text": first}]})
         if rest:
@@ -802,18 +903,25 @@ class FakeJira:
             fields["resolutiondate"] = self.ts(issue.resolved) if issue.resolved else None
         if want("assignee"):
             fields["assignee"] = (
-                {"accountId": f"acc-{abs(hash(issue.assignee)) % 10**6}",
-                 "displayName": issue.assignee}
-                if issue.assignee else None
+                {
+                    "accountId": f"acc-{abs(hash(issue.assignee)) % 10**6}",
+                    "displayName": issue.assignee,
+                }
+                if issue.assignee
+                else None
             )
         if want("labels"):
             fields["labels"] = list(issue.labels)
         if want("components"):
-            fields["components"] = [{"id": str(10_000 + k), "name": c}
-                                    for k, c in enumerate(issue.components)]
+            fields["components"] = [
+                {"id": str(10_000 + k), "name": c} for k, c in enumerate(issue.components)
+            ]
         if want("project"):
-            fields["project"] = {"id": str(10_000 + [p.key for p in PROJECTS].index(issue.project)),
-                                 "key": issue.project, "name": spec.name}
+            fields["project"] = {
+                "id": str(10_000 + [p.key for p in PROJECTS].index(issue.project)),
+                "key": issue.project,
+                "name": spec.name,
+            }
         if want("parent"):
             fields["parent"] = (
                 self._mini(issue.parent_id) if self.cloud and issue.parent_id else None
@@ -822,18 +930,34 @@ class FakeJira:
             fields["issuelinks"] = [self._link_entry(rec, iid) for rec in self.live_links(iid)]
         if want("comment"):
             comments = [
-                {"id": str(cid), "author": {"displayName": "Test User"},
-                 "body": self._comment_body(text), "created": self.ts(at), "updated": self.ts(at)}
+                {
+                    "id": str(cid),
+                    "author": {"displayName": "Test User"},
+                    "body": self._comment_body(text),
+                    "created": self.ts(at),
+                    "updated": self.ts(at),
+                }
                 for cid, at, text in issue.comments
             ]
-            fields["comment"] = {"comments": comments, "maxResults": len(comments),
-                                 "total": len(comments), "startAt": 0}
+            fields["comment"] = {
+                "comments": comments,
+                "maxResults": len(comments),
+                "total": len(comments),
+                "startAt": 0,
+            }
         if want(fid["sprint"]):
             fields[fid["sprint"]] = [self._sprint_value(s) for s in issue.sprint_ids] or None
         if want(fid["flagged"]):
             fields[fid["flagged"]] = (
-                [{"self": f"{self.url}/rest/api/2/customFieldOption/10019",
-                  "value": "Impediment", "id": "10019"}] if issue.flagged else None
+                [
+                    {
+                        "self": f"{self.url}/rest/api/2/customFieldOption/10019",
+                        "value": "Impediment",
+                        "id": "10019",
+                    }
+                ]
+                if issue.flagged
+                else None
             )
         if want(fid["team"]):
             fields[fid["team"]] = {"id": spec.team, "name": spec.name, "isVisible": True}
@@ -844,8 +968,13 @@ class FakeJira:
                 self.key_of(issue.parent_id) if not self.cloud and issue.parent_id else None
             )
         self._break(issue, fields)
-        return {"expand": "", "id": str(iid), "self": f"{self.url}/rest/api/2/issue/{iid}",
-                "key": issue.key, "fields": fields}
+        return {
+            "expand": "",
+            "id": str(iid),
+            "self": f"{self.url}/rest/api/2/issue/{iid}",
+            "key": issue.key,
+            "fields": fields,
+        }
 
     @staticmethod
     def _break(issue: FIssue, fields: dict[str, Any]) -> None:
@@ -858,7 +987,8 @@ class FakeJira:
 
     def _link_entry(self, rec: LinkRec, me: int) -> dict[str, Any]:
         entry: dict[str, Any] = {
-            "id": str(rec.id), "self": f"{self.url}/rest/api/2/issueLink/{rec.id}",
+            "id": str(rec.id),
+            "self": f"{self.url}/rest/api/2/issueLink/{rec.id}",
             "type": {**LINK_TYPE[rec.type], "self": f"{self.url}/rest/api/2/issueLinkType"},
         }
         if me == rec.outward:
@@ -868,8 +998,12 @@ class FakeJira:
         return entry
 
     def render_history(self, h: Hist) -> dict[str, Any]:
-        return {"id": str(h.id), "author": {"displayName": h.author, "active": True},
-                "created": self.ts(h.at), "items": h.items}
+        return {
+            "id": str(h.id),
+            "author": {"displayName": h.author, "active": True},
+            "created": self.ts(h.at),
+            "items": h.items,
+        }
 
     def fields_listing(self) -> list[dict[str, Any]]:
         fid = self.fid
@@ -878,23 +1012,72 @@ class FakeJira:
             _field("summary", "Summary", {"type": "string", "system": "summary"}),
             _field("status", "Status", {"type": "status", "system": "status"}),
             _field("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}),
-            _field("customfield_10019", "Rank", {"type": "any", "custom":
-                   "com.pyxis.greenhopper.jira:gh-lexo-rank", "customId": 10019}),
-            _field(fid["sprint"], "Sprint", {"type": "array", "items": "json", "custom":
-                   "com.pyxis.greenhopper.jira:gh-sprint", "customId": 10020}),
-            _field("customfield_10099", "Sprint Goal", {"type": "string", "custom":
-                   custom + "textfield", "customId": 10099}),
-            _field(fid["flagged"], "Flagged", {"type": "array", "items": "option", "custom":
-                   custom + "multicheckboxes", "customId": 10021}),
-            _field(fid["team"], "Team", {"type": "team", "custom":
-                   "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team",
-                   "customId": 10001}),
-            _field("customfield_10028", "Story Points", {"type": "number", "custom":
-                   custom + "float", "customId": 10028}),
-            _field(fid["points"], "Story point estimate", {"type": "number", "custom":
-                   "com.pyxis.greenhopper.jira:jsw-story-points", "customId": 10016}),
-            _field(fid["epic_link"], "Epic Link", {"type": "any", "custom":
-                   "com.pyxis.greenhopper.jira:gh-epic-link", "customId": 10014}),
+            _field(
+                "customfield_10019",
+                "Rank",
+                {
+                    "type": "any",
+                    "custom": "com.pyxis.greenhopper.jira:gh-lexo-rank",
+                    "customId": 10019,
+                },
+            ),
+            _field(
+                fid["sprint"],
+                "Sprint",
+                {
+                    "type": "array",
+                    "items": "json",
+                    "custom": "com.pyxis.greenhopper.jira:gh-sprint",
+                    "customId": 10020,
+                },
+            ),
+            _field(
+                "customfield_10099",
+                "Sprint Goal",
+                {"type": "string", "custom": custom + "textfield", "customId": 10099},
+            ),
+            _field(
+                fid["flagged"],
+                "Flagged",
+                {
+                    "type": "array",
+                    "items": "option",
+                    "custom": custom + "multicheckboxes",
+                    "customId": 10021,
+                },
+            ),
+            _field(
+                fid["team"],
+                "Team",
+                {
+                    "type": "team",
+                    "custom": "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team",
+                    "customId": 10001,
+                },
+            ),
+            _field(
+                "customfield_10028",
+                "Story Points",
+                {"type": "number", "custom": custom + "float", "customId": 10028},
+            ),
+            _field(
+                fid["points"],
+                "Story point estimate",
+                {
+                    "type": "number",
+                    "custom": "com.pyxis.greenhopper.jira:jsw-story-points",
+                    "customId": 10016,
+                },
+            ),
+            _field(
+                fid["epic_link"],
+                "Epic Link",
+                {
+                    "type": "any",
+                    "custom": "com.pyxis.greenhopper.jira:gh-epic-link",
+                    "customId": 10014,
+                },
+            ),
         ]
 
     # -- search ----------------------------------------------------------------------------
@@ -918,8 +1101,12 @@ class FakeJira:
             key = self.key_of(iid)
             proj, num = key.rsplit("-", 1)
             row = {
-                "id": iid, "key": key, "project": proj, "num": int(num),
-                "created": self._created[index], "updated": self._updated[index],
+                "id": iid,
+                "key": key,
+                "project": proj,
+                "num": int(num),
+                "created": self._created[index],
+                "updated": self._updated[index],
             }
             if where(row):
                 rows.append((_sort_key(row, order), iid))
@@ -966,18 +1153,35 @@ class FakeJira:
             return header == f"Basic {expected}"
         return header == f"Bearer {self.token}"
 
-    def handle(self, method: str, path: str, params: dict[str, str], body: Any) -> tuple[int, Any, dict[str, str]]:  # noqa: E501
+    def handle(
+        self, method: str, path: str, params: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         route = re.sub(r"^/rest/api/(2|3|latest)/", "/", path)
         if route == "/serverInfo":
-            return 200, {
-                "baseUrl": self.url, "version": "1001.0.0-SNAPSHOT" if self.cloud else "9.12.4",
-                "versionNumbers": [1001, 0, 0] if self.cloud else [9, 12, 4],
-                "deploymentType": "Cloud" if self.cloud else "DataCenter",
-                "buildNumber": 100_273, "serverTitle": "Acme Jira",
-            }, {}
+            return (
+                200,
+                {
+                    "baseUrl": self.url,
+                    "version": "1001.0.0-SNAPSHOT" if self.cloud else "9.12.4",
+                    "versionNumbers": [1001, 0, 0] if self.cloud else [9, 12, 4],
+                    "deploymentType": "Cloud" if self.cloud else "DataCenter",
+                    "buildNumber": 100_273,
+                    "serverTitle": "Acme Jira",
+                },
+                {},
+            )
         if route == "/myself":
-            return 200, {"accountId": "5b10a2844c20165700ede21g", "emailAddress": self.email,
-                         "displayName": "Sync Bot", "timeZone": self.time_zone, "active": True}, {}
+            return (
+                200,
+                {
+                    "accountId": "5b10a2844c20165700ede21g",
+                    "emailAddress": self.email,
+                    "displayName": "Sync Bot",
+                    "timeZone": self.time_zone,
+                    "active": True,
+                },
+                {},
+            )
         if route == "/field":
             return 200, self.fields_listing(), {}
         if route == "/issueLinkType":
@@ -988,9 +1192,16 @@ class FakeJira:
             return self._search_jql({**params, **(body or {})})
         if route == "/search":
             if self.cloud:
-                return 410, {"errorMessages": [
-                    "The requested API has been removed. Please migrate to the "
-                    "/rest/api/3/search/jql API."]}, {}
+                return (
+                    410,
+                    {
+                        "errorMessages": [
+                            "The requested API has been removed. Please migrate to the "
+                            "/rest/api/3/search/jql API."
+                        ]
+                    },
+                    {},
+                )
             return self._search_dc({**params, **(body or {})})
         if route == "/issue/bulkfetch" and method == "POST" and self.cloud:
             return self._bulkfetch(body or {})
@@ -1000,8 +1211,15 @@ class FakeJira:
         if match:
             iid = self.resolve(match[1])
             if iid is None or not self.visible(iid):
-                return 404, {"errorMessages": [
-                    "Issue does not exist or you do not have permission to see it."]}, {}
+                return (
+                    404,
+                    {
+                        "errorMessages": [
+                            "Issue does not exist or you do not have permission to see it."
+                        ]
+                    },
+                    {},
+                )
             if match[2]:
                 return 200, list(self.issue(iid).remote), {}
             return 200, self._get_issue(iid, params), {}
@@ -1039,8 +1257,11 @@ class FakeJira:
                 fields["updated"] = self.ts(issue.updated if issue else self._updated[index])
             if "created" in wanted:
                 fields["created"] = self.ts(self._created[index])
-            out: dict[str, Any] = {"id": str(iid), "key": self.key_of(iid),
-                                   "self": f"{self.url}/rest/api/2/issue/{iid}"}
+            out: dict[str, Any] = {
+                "id": str(iid),
+                "key": self.key_of(iid),
+                "self": f"{self.url}/rest/api/2/issue/{iid}",
+            }
             if fields:
                 out["fields"] = fields
             return out
@@ -1053,9 +1274,16 @@ class FakeJira:
             return 400, {"errorMessages": [str(exc)], "errors": {}}, {}
         start = int(params.get("startAt") or 0)
         if start >= self.max_result_window:
-            return 400, {"errorMessages": [
-                f"Result window is too large, from + size must be less than or equal to: "
-                f"[{self.max_result_window}] but was [{start + 1}]."]}, {}
+            return (
+                400,
+                {
+                    "errorMessages": [
+                        f"Result window is too large, from + size must be less than or equal to: "
+                        f"[{self.max_result_window}] but was [{start + 1}]."
+                    ]
+                },
+                {},
+            )
         limit = min(int(params.get("maxResults") or 50), 1000)
         wanted = _field_set(params.get("fields"), default=None)
         expand = str(params.get("expand") or "")
@@ -1065,19 +1293,35 @@ class FakeJira:
             raw = self._search_issue(iid, wanted) if cheap and wanted else self.render(iid, wanted)
             if "changelog" in expand:
                 hists = sorted(self.issue(iid).histories, key=lambda h: (h.at, h.id), reverse=True)
-                raw["changelog"] = {"startAt": 0, "maxResults": min(100, len(hists)),
-                                    "total": len(hists),
-                                    "histories": [self.render_history(h) for h in hists[:100]]}
+                raw["changelog"] = {
+                    "startAt": 0,
+                    "maxResults": min(100, len(hists)),
+                    "total": len(hists),
+                    "histories": [self.render_history(h) for h in hists[:100]],
+                }
             issues.append(raw)
-        return 200, {"expand": "schema,names", "startAt": start, "maxResults": limit,
-                     "total": len(rows), "issues": issues}, {}
+        return (
+            200,
+            {
+                "expand": "schema,names",
+                "startAt": start,
+                "maxResults": limit,
+                "total": len(rows),
+                "issues": issues,
+            },
+            {},
+        )
 
     def _get_issue(self, iid: int, params: dict[str, str]) -> dict[str, Any]:
         raw = self.render(iid, _field_set(params.get("fields"), default=None))
         if "changelog" in (params.get("expand") or ""):
             hists = sorted(self.issue(iid).histories, key=lambda h: (h.at, h.id), reverse=True)
-            raw["changelog"] = {"startAt": 0, "maxResults": len(hists), "total": len(hists),
-                                "histories": [self.render_history(h) for h in hists]}
+            raw["changelog"] = {
+                "startAt": 0,
+                "maxResults": len(hists),
+                "total": len(hists),
+                "histories": [self.render_history(h) for h in hists],
+            }
         return raw
 
     def _bulkfetch(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
@@ -1103,8 +1347,11 @@ class FakeJira:
         grouped: dict[int, list[dict[str, Any]]] = {}
         for _, iid, _, h in chunk:
             grouped.setdefault(iid, []).append(self.render_history(h))
-        result: dict[str, Any] = {"issueChangeLogs": [
-            {"issueId": str(iid), "changeHistories": hists} for iid, hists in grouped.items()]}
+        result: dict[str, Any] = {
+            "issueChangeLogs": [
+                {"issueId": str(iid), "changeHistories": hists} for iid, hists in grouped.items()
+            ]
+        }
         if start + limit < len(entries):
             result["nextPageToken"] = str(start + limit)
         return 200, result, {}
@@ -1132,8 +1379,9 @@ class FakeJira:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeJira
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: tests assert on fake.requests instead
 
     def do_GET(self) -> None:
@@ -1175,9 +1423,16 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         if not fake.authorized(self.headers.get("Authorization")):
             self._log(method, parsed.path, params, body, 401)
-            self._send(401, {"errorMessages": [
-                "You are not authenticated. Authentication required to perform this operation."]},
-                {})
+            self._send(
+                401,
+                {
+                    "errorMessages": [
+                        "You are not authenticated. "
+                        "Authentication required to perform this operation."
+                    ]
+                },
+                {},
+            )
             return
         with fake.lock:
             try:
@@ -1301,7 +1556,9 @@ def parse_jql(
     if pos != len(tokens):
         raise JqlError(f"Error in the JQL Query: unexpected {tokens[pos]!r}.")
     if not body.strip():
-        raise JqlError("Unbounded JQL queries are not allowed here. Please add a search restriction.")
+        raise JqlError(
+            "Unbounded JQL queries are not allowed here. Please add a search restriction."
+        )
     return predicate, order
 
 
@@ -1329,7 +1586,7 @@ def _tokens(text: str) -> list[str]:
             break
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise JqlError(f"Error in the JQL Query: cannot read {text[pos:pos + 20]!r}.")
+            raise JqlError(f"Error in the JQL Query: cannot read {text[pos : pos + 20]!r}.")
         tokens.append(match.group(match.lastgroup or "word"))
         pos = match.end()
     return tokens
@@ -1347,7 +1604,7 @@ def _date_literal(value: str, tz: ZoneInfo) -> int:
         return int(value)
     for fmt in ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d"):
         try:
-            local = datetime.strptime(value, fmt)
+            local = datetime.strptime(value, fmt)  # noqa: DTZ007 - zone applied below
         except ValueError:
             continue
         return int(local.replace(tzinfo=tz).timestamp() * 1000)
@@ -1359,8 +1616,12 @@ def _date_literal(value: str, tz: ZoneInfo) -> int:
 
 def _compare(name: str, op: str, moment: int) -> Callable[[dict[str, Any]], bool]:
     ops: dict[str, Callable[[int, int], bool]] = {
-        ">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b,
-        "<": lambda a, b: a < b, "=": lambda a, b: a == b, "!=": lambda a, b: a != b,
+        ">=": lambda a, b: a >= b,
+        ">": lambda a, b: a > b,
+        "<=": lambda a, b: a <= b,
+        "<": lambda a, b: a < b,
+        "=": lambda a, b: a == b,
+        "!=": lambda a, b: a != b,
     }
     if op not in ops:
         raise JqlError(f"Error in the JQL Query: unsupported operator {op!r}.")
@@ -1406,9 +1667,17 @@ def _iso_z(ms: int) -> str:
 
 
 def _field(fid: str, name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"id": fid, "key": fid, "name": name, "custom": fid.startswith("customfield_"),
-            "orderable": True, "navigable": True, "searchable": True,
-            "clauseNames": [name.lower(), fid], "schema": schema}
+    return {
+        "id": fid,
+        "key": fid,
+        "name": name,
+        "custom": fid.startswith("customfield_"),
+        "orderable": True,
+        "navigable": True,
+        "searchable": True,
+        "clauseNames": [name.lower(), fid],
+        "schema": schema,
+    }
 
 
 def _field_set(value: Any, default: set[str] | None) -> set[str] | None:
@@ -1419,27 +1688,55 @@ def _field_set(value: Any, default: set[str] | None) -> set[str] | None:
 
 
 def _status_item(old: str, new: str) -> dict[str, Any]:
-    return {"field": "status", "fieldtype": "jira", "fieldId": "status",
-            "from": STATUSES[old][0], "fromString": old, "to": STATUSES[new][0], "toString": new}
+    return {
+        "field": "status",
+        "fieldtype": "jira",
+        "fieldId": "status",
+        "from": STATUSES[old][0],
+        "fromString": old,
+        "to": STATUSES[new][0],
+        "toString": new,
+    }
 
 
 def _labels_item(old: list[str], new: list[str]) -> dict[str, Any]:
-    return {"field": "labels", "fieldtype": "jira", "fieldId": "labels", "from": None,
-            "fromString": " ".join(old), "to": None, "toString": " ".join(new)}
+    return {
+        "field": "labels",
+        "fieldtype": "jira",
+        "fieldId": "labels",
+        "from": None,
+        "fromString": " ".join(old),
+        "to": None,
+        "toString": " ".join(new),
+    }
 
 
 def _remote(rid: int, url: str, relationship: str, title: str) -> dict[str, Any]:
-    return {"id": rid, "self": f"/rest/api/2/issue/remotelink/{rid}", "globalId": url,
-            "application": {"type": "com.github", "name": "GitHub"},
-            "relationship": relationship,
-            "object": {"url": url, "title": title, "summary": "",
-                       "icon": {"url16x16": "https://github.com/favicon.ico"},
-                       "status": {"resolved": False}}}
+    return {
+        "id": rid,
+        "self": f"/rest/api/2/issue/remotelink/{rid}",
+        "globalId": url,
+        "application": {"type": "com.github", "name": "GitHub"},
+        "relationship": relationship,
+        "object": {
+            "url": url,
+            "title": title,
+            "summary": "",
+            "icon": {"url16x16": "https://github.com/favicon.ico"},
+            "status": {"resolved": False},
+        },
+    }
 
 
 def _remote_item(rid: int, title: str) -> dict[str, Any]:
-    return {"field": "RemoteIssueLink", "fieldtype": "jira", "from": None, "fromString": None,
-            "to": str(rid), "toString": f'This issue links to "{title} (Web Link)"'}
+    return {
+        "field": "RemoteIssueLink",
+        "fieldtype": "jira",
+        "from": None,
+        "fromString": None,
+        "to": str(rid),
+        "toString": f'This issue links to "{title} (Web Link)"',
+    }
 
 
 def _flag_text(reason: str) -> str:
