@@ -87,6 +87,7 @@ GITHUB_ISSUE_RE = re.compile(
     r"^https?://(?P<host>[^/\s]+)/(?P<owner>[^/\s]+)/(?P<repo>[^/\s]+)/issues/(?P<num>\d+)/?"
     r"(?:[?#]\S*)?$"
 )
+ORDER_BY_RE = re.compile(r"\s+order\s+by\s+.*$", re.I | re.S)
 SPRINT_STRING_RE = re.compile(r"\[(?P<body>.*)\]\s*$", re.S)
 CATEGORY: Mapping[str, StatusCategory] = {
     "new": "todo",
@@ -1039,7 +1040,7 @@ class JiraConnector:
         scope = (
             "project in (" + ", ".join(f'"{p}"' for p in self.settings.projects) + ")"
             if self.settings.projects
-            else f"({self.settings.jql})"
+            else f"({ORDER_BY_RE.sub('', self.settings.jql or '')})"  # ours is the only ORDER BY
         )
         clauses = [scope]
         if request.since is not None and not full:

@@ -1237,7 +1237,7 @@ class FakeJira:
         start = 0
         if token:
             after = json.loads(base64.urlsafe_b64decode(str(token)))
-            start = bisect.bisect_right(rows, (tuple(after[0]), after[1]))
+            start = bisect.bisect_right(rows, (_tuples(after[0]), after[1]))
         chunk = rows[start : start + limit]
         issues = [self._search_issue(iid, wanted) for _, iid in chunk]
         result: dict[str, Any] = {"issues": issues, "isLast": start + limit >= len(rows)}
@@ -1660,6 +1660,11 @@ def _sort_key(row: dict[str, Any], order: list[tuple[str, bool]]) -> tuple[Any, 
 # ---------------------------------------------------------------------------------------------
 # small payload helpers
 # ---------------------------------------------------------------------------------------------
+
+
+def _tuples(value: Any) -> Any:
+    """JSON gives lists back; sort keys are (nested) tuples."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def _iso_z(ms: int) -> str:
