@@ -74,7 +74,8 @@ class BlockedReport:
 
 
 def blocked_report(session: Session, ctx: ReportContext) -> BlockedReport:
-    reader = StateReader(session, ctx)
+    # episodes replay the last two weeks first: read the links for that window once
+    reader = StateReader(session, ctx, horizon=ctx.as_of - EPISODE_WINDOWS[0])
     analysis = analyse(reader)
     graph, reasons = blocked_at(reader, analysis)
     present = [lk for lk in reader.links() if lk.present_at(reader.t)]

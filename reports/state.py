@@ -381,7 +381,7 @@ class ItemState:
     iteration: IterationInfo | None
     flagged: bool
     flag_reason: str | None
-    labels: frozenset[str]  # configured blocked labels it carries (casefolded)
+    labels: frozenset[str]  # configured blocked labels it carries (as spelled)
     team: str | None
     outside: bool
 
@@ -644,7 +644,7 @@ class StateReader:
         events = self._between("label", ids, w0, extra, to_t=False)
         out: dict[int, Steps[frozenset[str]]] = {}
         for item_id, row in rows.items():
-            state = {label.casefold() for label in row.labels} & wanted
+            state = {label for label in row.labels if label.casefold() in wanted}
             changes = events.get(item_id, [])
             if not state and not changes:
                 continue  # never carried a blocked label since w0: callers use NO_LABELS
@@ -908,6 +908,7 @@ class StateReader:
         flagged now with no flag event since w0 was never flagged in the window; and so on.
         """
         ctx = self.ctx
+        self.widen(w0)
         alive = and_(
             self.train_filter(),
             or_(WorkItem.status_category != "done", self._has_event("status", w0)),
@@ -965,6 +966,7 @@ class StateReader:
         that is not a stored item counts as not done.
         """
         ctx = self.ctx
+        self.widen(w0)  # links removed before w0 matter to a replay from w0
         rows = self.rows(ids)
         ids = [i for i in ids if i in rows]
         incoming: dict[int, list[LinkRow]] = defaultdict(list)
@@ -1029,6 +1031,7 @@ class StateReader:
 
     def open_steps(self, links: Sequence[LinkRow], w0: datetime) -> dict[int, Steps[bool]]:
         """Per link id, whether it was an open dependency over ``[w0, T]``."""
+        self.widen(w0)
         blocker_ids = {lk.blocker_id for lk in links if lk.blocker_id is not None}
         rows = self.rows(blocker_ids)
         status = self.status_steps(list(rows), w0)
@@ -1038,10 +1041,11 @@ class StateReader:
 def _apply_label(
     state: set[str], removed: str | None, added: str | None, wanted: frozenset[str]
 ) -> None:
+    """Apply one label event; labels keep their spelling ("Blocked" and "blocked" are two)."""
     if removed and removed.casefold() in wanted:
-        state.discard(removed.casefold())
+        state.discard(removed)
     if added and added.casefold() in wanted:
-        state.add(added.casefold())
+        state.add(added)
 
 
 def _json_has(label: str) -> ColumnElement[bool]:
