@@ -146,7 +146,8 @@ def main() -> None:
                 f"{figures['items']} items written ({rate:.0f} items/s), "
                 f"{figures['links']} links, {figures['events']} events, {figures['pages']} pages; "
                 f"{len(log)} requests ({len(log) / max(issues, 1):.3f} per issue; "
-                f"{figures['api_requests']} counted by the connector), {not_modified} answered 304, "
+                f"{figures['api_requests']} counted by the connector), "
+                f"{not_modified} answered 304, "
                 f"{lists} issue-list requests that cost budget; rate-limit budget spent {spent}; "
                 f"peak RSS {figures['rss_mb']:.0f} MB"
             )
