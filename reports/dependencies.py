@@ -43,7 +43,7 @@ from reports.state import (
     Steps,
     runs,
 )
-from reports.views import Finding, Header, ItemView, days
+from reports.views import Finding, Header, ItemView, Ref, days
 
 UNMAPPED = "(unmapped)"
 OUTSIDE = "(outside the train)"
@@ -132,6 +132,18 @@ class Analysis:
             url = link.blocker_url if link.blocker == node else link.blocked_url
         return StateReader.unstored_view(tracker, key, url)
 
+    def ref(self, node: Node) -> Ref:
+        """The REF of an end, without building its full view."""
+        if isinstance(node, int) and node in self.rows:
+            row = self.rows[node]
+            name = self.reader.source_names.get(row.source_id, "")
+            if node in self.snaps:
+                return Ref(name, row.key)
+            return Ref(self.reader.source_kinds.get(row.source_id, ""), row.key)
+        if isinstance(node, int):
+            return self.view(node).ref
+        return Ref(node[0], node[1])
+
     def done(self, node: Node) -> bool:
         return isinstance(node, int) and node in self.snaps and self.snaps[node].done
 
@@ -157,6 +169,12 @@ def analyse(reader: StateReader, *, resolved_since: datetime | None = None) -> A
     w0 = resolved_since if resolved_since is not None and resolved_since <= t else None
     links = [lk for lk in reader.links() if lk.present_at(t) or (w0 is not None and lk.touches(w0))]
     ends = {n for lk in links for n in (lk.blocker_id, lk.blocked_id) if n is not None}
+    if w0 is None:  # links between two items done at T matter to nobody: skip them in SQL
+        active = reader.not_surely_done(ends)
+        links = [
+            lk for lk in links if _active(lk.blocker_id, active) or _active(lk.blocked_id, active)
+        ]
+        ends = {n for lk in links for n in (lk.blocker_id, lk.blocked_id) if n is not None}
     snaps = reader.snapshot(ends)
     rows = reader.rows(ends)
     train_items = {n for n in snaps if reader.is_train_item(rows[n])}
@@ -185,6 +203,10 @@ def analyse(reader: StateReader, *, resolved_since: datetime | None = None) -> A
             pairs.append(Pair(blocker, blocked, chosen, created, False, None, True))
     shown = {n for p in pairs for n in (p.blocker, p.blocked) if isinstance(n, int)}
     return Analysis(reader, tuple(pairs), snaps, rows, reader.states(shown))
+
+
+def _active(end: int | None, active: set[int]) -> bool:
+    return end is None or end in active
 
 
 def _resolved(

@@ -40,7 +40,7 @@ def findings(analysis: Analysis) -> tuple[Finding, ...]:
 
 
 def _ref(analysis: Analysis, pair: Pair, blocker: bool) -> Ref:
-    return analysis.view(pair.blocker if blocker else pair.blocked, pair.link).ref
+    return analysis.ref(pair.blocker if blocker else pair.blocked)
 
 
 def _pair_findings(analysis: Analysis, pair: Pair) -> list[Finding]:

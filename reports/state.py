@@ -624,7 +624,12 @@ class StateReader:
 
     def status_steps(self, ids: Collection[int], w0: datetime) -> dict[int, Steps[str]]:
         raw = self._value_steps("status", ids, w0, lambda row: row.status)
-        return {i: steps.map(lambda v: v or "") for i, steps in raw.items()}
+        for steps in raw.values():  # a missing value is the empty status
+            if steps.initial is None:
+                steps.initial = ""
+            if any(v is None for _, v in steps.changes):
+                steps.changes = [(at, v or "") for at, v in steps.changes]
+        return cast(dict[int, Steps[str]], raw)
 
     def flag_steps(self, ids: Collection[int], w0: datetime) -> dict[int, Steps[bool]]:
         raw = self._value_steps("flagged", ids, w0, lambda row: "flagged" if row.flagged else "")
@@ -820,10 +825,14 @@ class StateReader:
     # -- links -------------------------------------------------------------------------------------
 
     def widen(self, horizon: datetime) -> None:
-        """Make ``links()`` cover presence back to ``horizon`` too."""
-        if horizon < self.horizon:
-            self.horizon = horizon
-            self._links = None
+        """Make ``links()`` cover presence back to ``horizon`` too (reads only the links
+        removed between the new and the old horizon)."""
+        if horizon >= self.horizon:
+            return
+        if self._links is not None:
+            removed = and_(Link.removed_at > horizon, Link.removed_at <= self.horizon)
+            self._links = self._links + self._load_links(removed)
+        self.horizon = horizon
 
     def links(self) -> list[LinkRow]:
         """Every blocks-link present at some instant of ``[horizon, T]``, with its presence
@@ -833,10 +842,11 @@ class StateReader:
         clears ``removed_at`` when a link comes back, so such a link stayed away since.
         """
         if self._links is None:
-            self._links = self._load_links()
+            kept = or_(Link.removed_at.is_(None), Link.removed_at > self.horizon)
+            self._links = self._load_links(kept)
         return self._links
 
-    def _load_links(self) -> list[LinkRow]:
+    def _load_links(self, which: ColumnElement[bool]) -> list[LinkRow]:
         query = select(
             Link.id,
             Link.source_id,
@@ -851,17 +861,14 @@ class StateReader:
             Link.blocked_url,
             Link.created_at,
             Link.removed_at,
-        ).where(
-            Link.kind == "blocks",
-            or_(Link.removed_at.is_(None), Link.removed_at > self.horizon),
-        )
+        ).where(Link.kind == "blocks", which)
         raw = self._exec(query).all()
         history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
         events = (
             select(Event.link_id, Event.at, Event.to_value)
             .join(Link, Link.id == Event.link_id)
             .where(Link.kind == "blocks", Event.field == "link", Event.at <= self.t)
-            .where(or_(Link.removed_at.is_(None), Link.removed_at > self.horizon))
+            .where(which)
             .order_by(Event.link_id, Event.at, Event.id)
         )
         for link_id, at, to_v in self._exec(events):
@@ -904,47 +911,72 @@ class StateReader:
     def blocked_candidates(self, w0: datetime) -> set[int]:
         """Train items that may be blocked at some instant of ``[w0, T]`` (a superset, by SQL).
 
-        An item currently done with no status change since w0 was done throughout; an item not
-        flagged now with no flag event since w0 was never flagged in the window; and so on.
+        An item not flagged now with no flag event since w0 was never flagged in the window,
+        and so on for blocked statuses and labels; an item currently done with no status
+        change since w0 was done throughout. Each reason is one small query (the stored
+        column, or a range of events since w0); the union is then checked in chunks.
         """
         ctx = self.ctx
         self.widen(w0)
+        possible: set[int] = set()
+        if ctx.blocked_flagged:
+            possible |= self._ids(WorkItem.flagged.is_(True), "flagged", w0, None)
+        statuses = sorted(ctx.status_set)
+        if statuses:
+            now = func.lower(WorkItem.status).in_(statuses)
+            touched = or_(
+                func.lower(Event.to_value).in_(statuses), func.lower(Event.from_value).in_(statuses)
+            )
+            possible |= self._ids(now, "status", w0, touched)
+        labels = sorted(ctx.label_set)
+        if labels:
+            carries = or_(*(_json_has(label) for label in labels))
+            touched = or_(
+                func.lower(Event.to_value).in_(labels), func.lower(Event.from_value).in_(labels)
+            )
+            possible |= self._ids(carries, "label", w0, touched)
+        possible.update(
+            link.blocked_id
+            for link in self.links()
+            if link.blocked_id is not None and link.touches(w0)
+        )
         alive = and_(
             self.train_filter(),
             or_(WorkItem.status_category != "done", self._has_event("status", w0)),
         )
         found: set[int] = set()
-        queries = []
-        if ctx.blocked_flagged:
-            queries.append(or_(WorkItem.flagged.is_(True), self._has_event("flagged", w0)))
-        statuses = sorted(ctx.status_set)
-        if statuses:
-            touched = or_(
-                func.lower(Event.to_value).in_(statuses), func.lower(Event.from_value).in_(statuses)
-            )
-            queries.append(
-                or_(
-                    func.lower(WorkItem.status).in_(statuses),
-                    self._has_event("status", w0, touched),
-                )
-            )
-        labels = sorted(ctx.label_set)
-        if labels:
-            touched = or_(
-                func.lower(Event.to_value).in_(labels), func.lower(Event.from_value).in_(labels)
-            )
-            carries = or_(*(_json_has(label) for label in labels))
-            queries.append(or_(carries, self._has_event("label", w0, touched)))
-        for condition in queries:
-            found.update(self._exec(select(WorkItem.id).where(alive, condition)).scalars())
-        ends = [
-            link.blocked_id
-            for link in self.links()
-            if link.blocked_id is not None and link.touches(w0)
-        ]
-        for batch in chunks(sorted(set(ends) - found)):
-            query = select(WorkItem.id).where(alive, WorkItem.id.in_(IDS))
+        query = select(WorkItem.id).where(alive, WorkItem.id.in_(IDS))
+        for batch in chunks(sorted(possible)):
             found.update(item_id for (item_id,) in self._run(query, batch))
+        return found
+
+    def not_surely_done(self, ids: Collection[int]) -> set[int]:
+        """Those of ``ids`` that may not be done at T: not done now, or their status changed
+        after T, or created after T (SQL; the rest were done at T)."""
+        maybe = or_(
+            WorkItem.status_category != "done",
+            WorkItem.created_at > self.t,
+            self._has_event("status", self.t + TICK),
+        )
+        query = select(WorkItem.id).where(maybe, WorkItem.id.in_(IDS))
+        found: set[int] = set()
+        for batch in chunks(sorted(ids)):
+            found.update(item_id for (item_id,) in self._run(query, batch))
+        return found
+
+    def _ids(
+        self,
+        stored: ColumnElement[bool],
+        field_name: str,
+        w0: datetime,
+        touched: ColumnElement[bool] | None,
+    ) -> set[int]:
+        """Items whose stored row matches, or with a matching ``field_name`` event since w0."""
+        found = set(self._exec(select(WorkItem.id).where(stored)).scalars())
+        events = select(Event.item_id).where(Event.field == field_name, Event.at >= w0)
+        if touched is not None:
+            events = events.where(touched)
+        found.update(i for i in self._exec(events.distinct()).scalars() if i is not None)
         return found
 
     @staticmethod
@@ -981,30 +1013,35 @@ class StateReader:
         flags = self.flag_steps(ids, w0) if ctx.blocked_flagged else {}
         labels = self.label_steps(ids, w0)
         statuses = ctx.status_set
+        never: Steps[bool] = Steps(False)
+        not_done: dict[int, Steps[bool]] = {}  # per blocker, shared by its links
         out: dict[int, BlockedTimeline] = {}
         for item_id in ids:
             row = rows[item_id]
-            own = status[item_id]
-            done = own.map(lambda s, row=row: self.category(row, s) == "done")  # type: ignore[misc]
+            own = status[item_id].map(
+                lambda s, row=row: (self.category(row, s) == "done", s.casefold() in statuses)  # type: ignore[misc]
+            )
+            label = labels.get(item_id)
             parts: list[Steps[Any]] = [
                 self._alive(row, w0),
-                done,
-                flags.get(item_id, Steps(False)),
-                own.map(lambda s: s.casefold() in statuses),
-                labels[item_id].map(bool) if item_id in labels else Steps(False),
+                own,
+                flags.get(item_id, never),
+                label.map(bool) if label is not None else never,
             ]
             dep_links = incoming.get(item_id, [])
-            parts.extend(self._open_steps(link, status, blocker_rows, w0) for link in dep_links)
-            blocked = combine(parts, lambda v: v[0] and not v[1] and any(v[2:]))
+            parts.extend(
+                self._open_steps(link, status, blocker_rows, w0, not_done) for link in dep_links
+            )
+            blocked = combine(parts, _blocked_now)
             at_t = [p.final for p in parts]
-            why = (at_t[2], at_t[3], at_t[4], any(at_t[5:]))
+            why = (at_t[2], at_t[1][1], at_t[3], any(at_t[4:]))
             reasons = (
                 tuple(r for r, on in zip(self.REASONS, why, strict=True) if on)
                 if blocked.final
                 else ()
             )
             blocked_by = tuple(
-                dict.fromkeys(lk.blocker for lk, on in zip(dep_links, at_t[5:], strict=True) if on)
+                dict.fromkeys(lk.blocker for lk, on in zip(dep_links, at_t[4:], strict=True) if on)
             )
             out[item_id] = BlockedTimeline(blocked, reasons, blocked_by)
         return out
@@ -1020,14 +1057,22 @@ class StateReader:
         status: dict[int, Steps[str]],
         blocker_rows: dict[int, ItemRow],
         w0: datetime,
+        not_done: dict[int, Steps[bool]] | None = None,
     ) -> Steps[bool]:
         """A link counts as an open dependency while present and its blocker is not done."""
         present = steps_from_intervals(link.presence, w0, self.t)
-        if link.blocker_id is None or link.blocker_id not in blocker_rows:
+        blocker = link.blocker_id
+        if blocker is None or blocker not in blocker_rows:
             return present
-        row = blocker_rows[link.blocker_id]
-        not_done = status[link.blocker_id].map(lambda s: self.category(row, s) != "done")
-        return combine([present, not_done], all)
+        cached = not_done.get(blocker) if not_done is not None else None
+        if cached is None:
+            row = blocker_rows[blocker]
+            cached = status[blocker].map(lambda s: self.category(row, s) != "done")
+            if not_done is not None:
+                not_done[blocker] = cached
+        if not cached.changes:  # the blocker's state held still over the window
+            return present if cached.initial else Steps(False)
+        return combine([present, cached], all)
 
     def open_steps(self, links: Sequence[LinkRow], w0: datetime) -> dict[int, Steps[bool]]:
         """Per link id, whether it was an open dependency over ``[w0, T]``."""
@@ -1036,6 +1081,11 @@ class StateReader:
         rows = self.rows(blocker_ids)
         status = self.status_steps(list(rows), w0)
         return {lk.id: self._open_steps(lk, status, rows, w0) for lk in links}
+
+
+def _blocked_now(v: list[Any]) -> bool:
+    """alive, (done, blocked status), flagged, labelled, *open dependencies -> blocked."""
+    return bool(v[0] and not v[1][0] and (v[1][1] or v[2] or v[3] or any(v[4:])))
 
 
 def _apply_label(
