@@ -23,8 +23,14 @@ from connectors.http import BudgetRetry
 from sync.registry import installed
 
 RECORDS = {
-    "items": rec.WorkItem, "links": rec.Link, "link_scopes": rec.LinkScope, "events": rec.Event,
-    "sprints": rec.Sprint, "quarantined": rec.Quarantined, "moves": rec.Move, "gone": rec.Gone,
+    "items": rec.WorkItem,
+    "links": rec.Link,
+    "link_scopes": rec.LinkScope,
+    "events": rec.Event,
+    "sprints": rec.Sprint,
+    "quarantined": rec.Quarantined,
+    "moves": rec.Move,
+    "gone": rec.Gone,
 }
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -36,13 +42,18 @@ def jira_harness(monkeypatch: pytest.MonkeyPatch, token: str) -> Iterator[rec.Co
     from connectors.jira import JiraConnector, JiraSettings
     from tests.fakes.fake_jira import FakeJira
 
-    fake = FakeJira(issues=60, clock=lambda: int(NOW.timestamp() * 1000),
-                    anchor=NOW - timedelta(days=2)).start()
+    fake = FakeJira(
+        issues=60, clock=lambda: int(NOW.timestamp() * 1000), anchor=NOW - timedelta(days=2)
+    ).start()
     try:
         monkeypatch.setenv("CONTRACT_USER", fake.email)
         monkeypatch.setenv("CONTRACT_TOKEN", token)
-        settings = JiraSettings(url=fake.url, token_env="CONTRACT_TOKEN",
-                                user_env="CONTRACT_USER", projects=("CHK", "PAY"))
+        settings = JiraSettings(
+            url=fake.url,
+            token_env="CONTRACT_TOKEN",
+            user_env="CONTRACT_USER",
+            projects=("CHK", "PAY"),
+        )
         yield JiraConnector("jira", settings, transport())
     finally:
         fake.stop()
@@ -55,8 +66,12 @@ def github_harness(monkeypatch: pytest.MonkeyPatch, token: str) -> Iterator[rec.
 
     with FakeGitHub(repos=3, issues_per_repo=40) as fake:
         monkeypatch.setenv("CONTRACT_TOKEN", token)
-        settings = GitHubSettings(token_env="CONTRACT_TOKEN", repos=tuple(fake.repos)[:2],
-                                  base_url=fake.base_url, text_references=True)
+        settings = GitHubSettings(
+            token_env="CONTRACT_TOKEN",
+            repos=tuple(fake.repos)[:2],
+            base_url=fake.base_url,
+            text_references=True,
+        )
         yield GitHubConnector("github", settings, transport())
 
 
@@ -82,8 +97,16 @@ def request(census: bool = True) -> rec.SyncRequest:
     def nothing_stored(ids: Sequence[str]) -> Mapping[str, datetime]:
         return {}
 
-    return rec.SyncRequest(mode="incremental", started_at=NOW, since=None, until=None, memo={},
-                           stored_updated=nothing_stored, census=census, full_sweep=True)
+    return rec.SyncRequest(
+        mode="incremental",
+        started_at=NOW,
+        since=None,
+        until=None,
+        memo={},
+        stored_updated=nothing_stored,
+        census=census,
+        full_sweep=True,
+    )
 
 
 @pytest.fixture(params=sorted(installed()))
