@@ -138,14 +138,16 @@ def test_registered_class_honours_the_protocol(kind: str) -> None:
     assert cls.kind == kind
     assert dataclasses.is_dataclass(cls.Settings)
     assert cls.Settings.__dataclass_params__.frozen  # type: ignore[attr-defined]
-    assert callable(getattr(cls, "pages", None)) and callable(getattr(cls, "stats", None))
+    assert callable(getattr(cls, "pages", None))
+    assert callable(getattr(cls, "stats", None))
 
 
 def test_pages_hold_typed_records_with_aware_utc_times(
     kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pages = run(kind, monkeypatch)
-    assert pages and any(p.items for p in pages)
+    assert pages
+    assert any(p.items for p in pages)
     for page in pages:
         assert isinstance(page, rec.Page)
         for name, cls in RECORDS.items():
@@ -155,8 +157,10 @@ def test_pages_hold_typed_records_with_aware_utc_times(
             if isinstance(value, datetime):
                 assert value.tzinfo is UTC
         for item in page.items:
-            assert isinstance(item.tracker_id, str) and item.tracker_id
-            assert item.key and item.url.startswith("http")
+            assert isinstance(item.tracker_id, str)
+            assert item.tracker_id
+            assert item.key
+            assert item.url.startswith("http")
         assert all(isinstance(k, str) and isinstance(v, str | None) for k, v in page.memo.items())
 
 
@@ -177,7 +181,8 @@ def test_cursors_move_forward_and_the_census_completes_once(
     cursors = [p.cursor for p in pages if p.cursor is not None]
     assert cursors == sorted(cursors)
     census = [p.census for p in pages if p.census is not None]
-    assert census and census[-1].complete  # type: ignore[union-attr]
+    assert census
+    assert census[-1].complete
     assert not any(c.complete for c in census[:-1])  # type: ignore[union-attr]
     listed = {tid for c in census for tid in c.tracker_ids}  # type: ignore[union-attr]
     in_scope = {i.tracker_id for p in pages for i in p.items if i.in_scope}
@@ -192,4 +197,6 @@ def test_bad_token_is_one_line_without_the_secret(
     with harness(monkeypatch, wrong) as connector, pytest.raises(AuthError) as failure:
         list(connector.pages(request()))
     message = str(failure.value)
-    assert wrong not in message and "\n" not in message and message
+    assert wrong not in message
+    assert "\n" not in message
+    assert message

@@ -123,13 +123,12 @@ def assert_no_secret(*texts: str) -> None:
 def test_secrets_never_appear_in_output_reports_or_database(
     world: tuple[Path, FakeJira, FakeGitHub, str], tmp_path: Path
 ) -> None:
-    config, jira, github, url = world
+    config, jira, _github, url = world
     seen: list[str] = []
     done = trainyard(config, "sync")
     assert done.returncode == 0, done.stderr
-    assert (
-        "jira: incremental success" in done.stdout and "github: incremental success" in done.stdout
-    )
+    assert "jira: incremental success" in done.stdout
+    assert "github: incremental success" in done.stdout
     assert "page 1" in done.stderr  # not a TTY: plain progress lines
     seen += [done.stdout, done.stderr]
 
@@ -138,7 +137,8 @@ def test_secrets_never_appear_in_output_reports_or_database(
     jira.clear_faults()
     assert failed.returncode == 1
     error_lines = [ln for ln in failed.stderr.splitlines() if ln.startswith("trainyard: error:")]
-    assert len(error_lines) == 1 and "Traceback" not in failed.stderr
+    assert len(error_lines) == 1
+    assert "Traceback" not in failed.stderr
     assert "sync of source jira failed" in error_lines[0]
     seen += [failed.stdout, failed.stderr]
 
@@ -187,7 +187,9 @@ def test_unknown_source_and_bad_backfill_window_are_usage_errors(
     window = trainyard(
         config, "backfill", "--source", "jira", "--since", "2026-10-05", "--until", "2026-10-01"
     )
-    assert window.returncode == 2 and "--since must be before --until" in window.stderr
+    assert window.returncode == 2
+    assert "--since must be before --until" in window.stderr
     bad_time = trainyard(config, "backfill", "--source", "jira", "--since", "last tuesday")
-    assert bad_time.returncode == 2 and "use YYYY-MM-DD or ISO-8601" in bad_time.stderr
+    assert bad_time.returncode == 2
+    assert "use YYYY-MM-DD or ISO-8601" in bad_time.stderr
     assert all(len(r.stderr.strip().splitlines()) == 1 for r in (unknown, window, bad_time))

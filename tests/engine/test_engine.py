@@ -95,7 +95,8 @@ def test_pages_are_stored_with_teams_links_events_and_cursor(
         assert links["L2"].blocker_item_id == items["CHK-9"].id
         assert links["L1"].created_at == T0 - timedelta(days=2)
         assert links["L1"].created_from_history
-        assert links["L2"].created_at == T0 and not links["L2"].created_from_history
+        assert links["L2"].created_at == T0
+        assert not links["L2"].created_from_history
         link_events = s.scalars(select(t.Event).where(t.Event.field == "link")).all()
         assert sorted((e.to_value, e.at) for e in link_events) == [
             ("added", T0 - timedelta(days=2)),
@@ -188,7 +189,8 @@ def test_backfill_window_never_moves_the_incremental_cursor(
     with Session(db) as s:
         assert s.get(t.SyncState, (1, "incremental")).cursor == T0  # type: ignore[union-attr]
         back = s.get(t.SyncState, (1, "backfill"))
-        assert back is not None and back.window == f"{since.isoformat()}..{until.isoformat()}"
+        assert back is not None
+        assert back.window == f"{since.isoformat()}..{until.isoformat()}"
     request = script.requests[-1]
     assert (request.mode, request.since, request.until, request.census) == (
         "backfill",
@@ -314,7 +316,8 @@ def test_census_marks_vanished_items_missing_and_back(setup: tuple[Path, str, En
     clock.tick(hours=1)
     script.pages = [rec.Page(census=rec.Census(("1", "2"), complete=True))]
     engine.sync("jira", full_sweep=True)
-    assert not script.requests[2].census and script.requests[2].full_sweep
+    assert not script.requests[2].census
+    assert script.requests[2].full_sweep
     clock.tick(hours=6)
     engine.sync("jira")
     with Session(db) as s:
@@ -378,13 +381,15 @@ def test_second_writer_is_refused_with_holder(setup: tuple[Path, str, Engine]) -
     holder = make_engine(config, db, {"jira": Script()})
     from sync.lock import source_lock
 
-    with source_lock(db, 1, "jira"):
-        with pytest.raises(
+    with (
+        source_lock(db, 1, "jira"),
+        pytest.raises(
             SourceLocked,
             match=rf"source jira is being synced by pid {os.getpid()} "
             rf"on host {socket.gethostname()} since \d{{4}}-",
-        ):
-            holder.sync("jira")
+        ),
+    ):
+        holder.sync("jira")
     holder.sync("jira")  # released
 
 
@@ -434,13 +439,16 @@ def test_fatal_connector_error_ends_run_with_one_line_and_no_secret(
     with pytest.raises(RunError) as failure:
         make_engine(config, db, {"jira": script}).sync("jira")
     message = str(failure.value)
-    assert "s3cr3t" not in message and "\n" not in message
+    assert "s3cr3t" not in message
+    assert "\n" not in message
     assert message == "sync of source jira failed: 401 from /rest/api/3/myself with token ***"
     with Session(db) as s:
         run = s.scalars(select(t.SyncRun)).one()
-        assert run.outcome == "failed" and "s3cr3t" not in (run.error or "")
+        assert run.outcome == "failed"
+        assert "s3cr3t" not in (run.error or "")
         state = s.get(t.SyncState, (1, "incremental"))
-        assert state is not None and state.last_error == run.error
+        assert state is not None
+        assert state.last_error == run.error
 
 
 def test_interrupted_run_is_marked_when_the_next_run_starts(

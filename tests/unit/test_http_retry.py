@@ -1,4 +1,4 @@
-"""BudgetRetry against a real loopback server: what is retried, how long it waits, when it gives up."""
+"""BudgetRetry against a real loopback server: what it retries, how long it waits, when it stops."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_wait_beyond_cap_gives_up_with_clear_error(server: tuple[str, Script]) -
     session, _ = session_with(
         BudgetRetry.for_run(max_retries=3, max_wait=60, sleeper=lambda s: None)
     )
-    with pytest.raises(RetriesExhausted, match="asks to wait 900s.*60s cap"):
+    with pytest.raises(RetriesExhausted, match=r"asks to wait 900s.*60s cap"):
         session.get(url, timeout=5)
 
 
@@ -132,7 +132,7 @@ def test_rate_limit_403_waits_for_reset(server: tuple[str, Script]) -> None:
     reset = str(int(time.time()) + 3)
     script.steps = [(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset})]
     waits: list[float] = []
-    session, counter = session_with(
+    session, _counter = session_with(
         BudgetRetry.for_run(max_retries=3, max_wait=30, sleeper=waits.append)
     )
     assert session.get(url, timeout=5).status_code == 200
