@@ -32,10 +32,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from model.tables import Event, WorkItem
+from model.tables import WorkItem
 from reports.dependencies import analyse
 from reports.header import build_header
 from reports.hygiene import findings
@@ -175,20 +175,24 @@ def _done_moments(
             was_done = now_done
         if since is not None:
             found.append((_team(reader, hist.team_id), since, since - hist.created_at))
-    no_history = ~exists(
-        select(Event.id).where(Event.item_id == WorkItem.id, Event.field == "status")
-    )
-    query = select(WorkItem.team_id, WorkItem.created_at, WorkItem.resolved_at).where(
+    # items resolved in the window without any status history: their resolved_at is all we have
+    query = select(WorkItem.id, WorkItem.team_id, WorkItem.created_at, WorkItem.resolved_at).where(
         reader.train_filter(),
         WorkItem.status_category == "done",
         WorkItem.resolved_at >= w0,
         WorkItem.resolved_at <= reader.t,
         WorkItem.missing.is_(False),
-        no_history,
     )
-    for team_id, created, resolved in reader.session.execute(query):
-        assert resolved is not None  # the query asks for it
-        found.append((_team(reader, team_id), resolved, resolved - created))
+    changed = {h.id for h in history}
+    resolved = {
+        item_id: (team_id, created, stamp)
+        for item_id, team_id, created, stamp in reader.session.execute(query)
+        if item_id not in changed
+    }
+    with_history = reader.with_events("status", resolved)
+    for item_id, (team_id, created, stamp) in resolved.items():
+        if item_id not in with_history and stamp is not None:
+            found.append((_team(reader, team_id), stamp, stamp - created))
     return found
 
 

@@ -964,6 +964,18 @@ class StateReader:
             found.update(item_id for (item_id,) in self._run(query, batch))
         return found
 
+    def with_events(self, field_name: str, ids: Collection[int]) -> set[int]:
+        """Those of ``ids`` that have any event of ``field_name`` (index lookups per chunk)."""
+        query = (
+            select(Event.item_id)
+            .where(Event.item_id.in_(IDS), Event.field == field_name)
+            .distinct()
+        )
+        found: set[int] = set()
+        for batch in chunks(sorted(ids)):
+            found.update(item_id for (item_id,) in self._run(query, batch))
+        return found
+
     def _ids(
         self,
         stored: ColumnElement[bool],

@@ -135,3 +135,11 @@ def test_no_pi_contains_the_date(session: Session) -> None:
     doc = report(session, "flow", at("2025-09-01"))
     assert doc["summary"] == {"pi": None, "throughput": 0, "velocity_drops": 0}
     assert doc["flow"] == []
+
+
+def test_an_item_without_status_history_counts_by_resolved_at(session: Session) -> None:
+    w = World(pis=PIS)
+    w.item("D-1", at("2026-01-07"), status="Done")  # stored done, no history: resolved_at
+    w.write(session)
+    alpha = table(report(session, "flow", at("2026-01-20")))[("Alpha", "I1")]
+    assert (alpha["throughput"], alpha["lead_time_median_days"]) == (1, 0.0)
