@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -63,12 +62,13 @@ def child(config_path: str, mode: str) -> None:
         else:
             [result] = engine.sync("github", full_sweep=True)
     elapsed = time.perf_counter() - started
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from tests.benchmarks.memory import peak_rss_mb
+
     print(
         json.dumps(
             {
                 "elapsed": elapsed,
-                "rss_mb": rss_kb / 1024,
+                "rss_mb": peak_rss_mb(),
                 "outcome": result.outcome,
                 "items": result.items,
                 "links": result.links,

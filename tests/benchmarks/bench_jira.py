@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -62,7 +61,8 @@ def child(config: str, mode: str) -> None:
         started = time.perf_counter()
         result = engine.backfill("jira") if mode == "backfill" else engine.sync("jira")[0]
         seconds = time.perf_counter() - started
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from tests.benchmarks.memory import peak_rss_mb
+
     print(
         json.dumps(
             {
@@ -73,7 +73,7 @@ def child(config: str, mode: str) -> None:
                 "pages": result.pages,
                 "requests": result.api_requests,
                 "outcome": result.outcome,
-                "rss_mb": rss_kb / 1024,
+                "rss_mb": peak_rss_mb(),
             }
         )
     )
