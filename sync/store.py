@@ -287,6 +287,10 @@ class PageStore:
                 blocked_key=norm_key(link.blocked.tracker, link.blocked.key),
                 blocked_url=link.blocked.url,
             )
+            if row is None and link.removed_at is not None:
+                row = self._adopt(link, values)
+                if row is not None:
+                    rows[(link.origin, link.link_key)] = row
             if row is None:
                 row = t.Link(
                     source_id=self.src_id,
@@ -311,6 +315,21 @@ class PageStore:
                 row.last_seen_at = self.ctx.now
                 counts.links += 1
         return rows
+
+    def _adopt(self, link: rec.Link, values: dict[str, Any]) -> t.Link | None:
+        """A closed episode from history (added then removed) may be a link we stored while it
+        was live under the tracker's own key: close that row instead of storing a twin."""
+        where = [
+            t.Link.source_id == self.src_id,
+            t.Link.origin == link.origin,
+            t.Link.kind == link.kind,
+            t.Link.blocker_key == values["blocker_key"],
+            t.Link.blocked_key == values["blocked_key"],
+            or_(t.Link.removed_at.is_(None), t.Link.removed_at == link.removed_at),
+        ]
+        if link.created_at is not None:
+            where.append(t.Link.created_at == link.created_at)
+        return self.s.scalars(select(t.Link).where(*where).order_by(t.Link.id)).first()
 
     def _update_link(self, row: t.Link, link: rec.Link, values: dict[str, Any]) -> bool:
         # keep ends resolved earlier when this page cannot resolve them

@@ -476,3 +476,60 @@ def test_interrupted_run_is_marked_when_the_next_run_starts(
     with Session(db) as s:
         outcomes = sorted(r.outcome for r in s.scalars(select(t.SyncRun)))
     assert outcomes == ["interrupted", "success", "success"]
+
+
+def test_history_episode_closes_the_live_row_instead_of_storing_a_twin(
+    setup: tuple[Path, str, Engine],
+) -> None:
+    """Jira's changelog names a removed link by its ends, not its id: the closed episode it
+    describes is the live link stored earlier, closed at the tracker's removal time."""
+    tmp_path, url, db = setup
+    clock = Clock(T0)
+    added = T0 - timedelta(days=2)
+    script = Script(pages=three_pages())
+    engine = make_engine(make_config(tmp_path, url), db, {"jira": script}, clock)
+    engine.sync("jira")
+    clock.tick(hours=2)
+    removed = T0 + timedelta(minutes=30)
+    script.pages = [
+        rec.Page(
+            items=[item("2", "PAY-2", updated=removed)],
+            links=[
+                blocks(
+                    "history:2:h7:0",
+                    ref("PAY-2", "2"),
+                    ref("CHK-1"),
+                    created_at=added,
+                    removed_at=removed,
+                )
+            ],
+            link_scopes=[rec.LinkScope("2", "jira_link")],
+            events=[
+                rec.Event(
+                    "2:h7:0",
+                    "2",
+                    removed,
+                    "link",
+                    None,
+                    "removed",
+                    link_key="history:2:h7:0",
+                    link_origin="jira_link",
+                ),
+            ],
+        )
+    ]
+    engine.sync("jira")
+    engine.sync("jira")  # idempotent
+    with Session(db) as s:
+        rows = s.scalars(select(t.Link).where(t.Link.blocked_key == "CHK-1")).all()
+        assert [(r.link_key, r.created_at, r.removed_at) for r in rows] == [("L1", added, removed)]
+        events = s.execute(
+            select(t.Event.to_value, t.Event.at)
+            .where(t.Event.link_id == rows[0].id)
+            .order_by(t.Event.at, t.Event.event_key)
+        ).all()
+        assert [tuple(e) for e in events] == [
+            ("added", added),
+            ("removed", removed),
+            ("removed", removed),
+        ]
