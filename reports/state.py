@@ -39,7 +39,7 @@ from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from model.rules import status_category
 from model.tables import (
@@ -829,9 +829,9 @@ class StateReader:
         removed between the new and the old horizon)."""
         if horizon >= self.horizon:
             return
-        if self._links is not None:
-            removed = and_(Link.removed_at > horizon, Link.removed_at <= self.horizon)
-            self._links = self._links + self._load_links(removed)
+        if self._links is not None:  # what qualifies now, less what qualified before
+            added = and_(self._wanted(horizon), ~self._wanted(self.horizon))
+            self._links = self._links + self._load_links(added)
         self.horizon = horizon
 
     def links(self) -> list[LinkRow]:
@@ -842,9 +842,37 @@ class StateReader:
         clears ``removed_at`` when a link comes back, so such a link stayed away since.
         """
         if self._links is None:
-            kept = or_(Link.removed_at.is_(None), Link.removed_at > self.horizon)
-            self._links = self._load_links(kept)
+            self._links = self._load_links(self._wanted(self.horizon))
         return self._links
+
+    def _wanted(self, horizon: datetime) -> ColumnElement[bool]:
+        """SQL: links that may matter in ``[horizon, T]`` (grows as the horizon moves back).
+
+        Left out: links removed before the horizon (the engine clears ``removed_at`` when a
+        link comes back, so those stayed away), and links between two stored items that were
+        both done since the horizon: never an open dependency, never blocking, no hygiene
+        finding. Most links of a long history are one or the other.
+        """
+        kept = or_(Link.removed_at.is_(None), Link.removed_at > horizon)
+        return and_(kept, self._not_finished_on_both_ends(horizon))
+
+    def _not_finished_on_both_ends(self, horizon: datetime) -> ColumnElement[bool]:
+        blocker, blocked = aliased(WorkItem), aliased(WorkItem)
+
+        def finished(item: Any) -> ColumnElement[bool]:
+            changed = exists(
+                select(Event.id).where(
+                    Event.item_id == item.id, Event.field == "status", Event.at >= horizon
+                )
+            )
+            return and_(item.status_category == "done", item.created_at <= self.horizon, ~changed)
+
+        both = (
+            select(blocker.id)
+            .join(blocked, blocked.id == Link.blocked_item_id)
+            .where(blocker.id == Link.blocker_item_id, finished(blocker), finished(blocked))
+        )
+        return ~exists(both)
 
     def _load_links(self, which: ColumnElement[bool]) -> list[LinkRow]:
         query = select(
