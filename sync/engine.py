@@ -29,6 +29,7 @@ from connectors import base as rec
 from connectors.errors import ConnectorError
 from connectors.http import BudgetRetry
 from model import tables as t
+from model.db import refresh_statistics
 from model.rules import IterationSpan
 from sync import cursor as cur
 from sync.catalog import ensure_catalog
@@ -39,6 +40,8 @@ from sync.registry import connector_class
 from sync.store import PageCounts, PageStore, StoreContext, count_items, memo_view, stored_updated
 
 log = logging.getLogger(__name__)
+
+BULK_ITEMS = 1000  # a run writing this many items refreshes the planner's statistics
 
 Clock = Callable[[], datetime]
 ProgressFn = Callable[["RunProgress"], None]
@@ -375,6 +378,8 @@ class _Run:
                 state.last_error, state.last_error_at = error, now
             state.updated_at = now
             requests = run.api_requests
+        if outcome == "success" and self.totals.items >= BULK_ITEMS:
+            refresh_statistics(self.e.db)
         return RunResult(
             run_id=self.run_id,
             source=self.src.name,
