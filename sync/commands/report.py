@@ -14,17 +14,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from model.db import redact
 from reports.blocked import blocked_report
 from reports.dependencies import dependency_report
 from reports.flow import flow_report
 from reports.render import FORMATS, Report, render
 from reports.state import ReportContext, ReportError
-from sync.catalog import ensure_catalog
-from sync.commands.common import add_config_option, engine_for, load_config
+from sync.commands.common import add_config_option, catalog_session, load_config
 from sync.config import Config
 from sync.errors import RunError, UsageError
 
@@ -94,22 +91,11 @@ def run_report(args: argparse.Namespace) -> int:
     as_of = parse_as_of(args.as_of, ZoneInfo(config.train.timezone)) if args.as_of else now
     if as_of > now:
         raise UsageError(f"--as-of {args.as_of!r} is in the future; reports describe the past")
-    engine = engine_for(config)
     try:
-        with Session(engine) as session:
-            ensure_catalog(session, config)
-            session.commit()
+        with catalog_session(config, "the report's data") as session:
             report = build(session, args.report, context(config, as_of, now), args)
     except ReportError as exc:
         raise RunError(f"{exc}") from None
-    except SQLAlchemyError as exc:
-        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
-        raise RunError(
-            f"cannot read {redact(config.database.url)}: {reason}; "
-            "run 'trainyard db upgrade' or check [database] url"
-        ) from None
-    finally:
-        engine.dispose()
     write(render(report, args.format), args.out)
     return 0
 

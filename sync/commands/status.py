@@ -19,13 +19,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from model.db import redact
 from model.tables import Source, SyncRun, SyncState
-from sync.catalog import ensure_catalog
-from sync.commands.common import add_config_option, engine_for, load_config
+from sync.commands.common import add_config_option, catalog_session, load_config
 from sync.config import Config
 from sync.errors import RunError
 
@@ -87,20 +85,8 @@ def add(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run_status(args: argparse.Namespace) -> int:
     config = load_config(args)  # no secrets: status reads only the database
-    engine = engine_for(config)
-    try:
-        with Session(engine) as session:
-            ensure_catalog(session, config)
-            session.commit()
-            statuses = collect(session, config, datetime.now(UTC))
-    except SQLAlchemyError as exc:
-        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
-        raise RunError(
-            f"cannot read sync status from {redact(config.database.url)}: {reason}; "
-            "run 'trainyard db upgrade' or check [database] url"
-        ) from None
-    finally:
-        engine.dispose()
+    with catalog_session(config, "sync status") as session:
+        statuses = collect(session, config, datetime.now(UTC))
     if sys.stdout.isatty():
         render_table(statuses, config, Console())
     else:
