@@ -240,7 +240,8 @@ class _Run:
             fetch_since = cur.backfill_since(since, stored, lookback)
             census = since is None and until is None
         self._census = census
-        self._sweep = full_sweep or sweep_due
+        # a bounded backfill window reloads a slice; sweeping the whole scope is not its job
+        self._sweep = full_sweep or (sweep_due and (self.mode == "incremental" or census))
         request = rec.SyncRequest(
             mode=self.mode,
             started_at=self.started,

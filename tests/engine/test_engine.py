@@ -192,11 +192,12 @@ def test_backfill_window_never_moves_the_incremental_cursor(
         assert back is not None
         assert back.window == f"{since.isoformat()}..{until.isoformat()}"
     request = script.requests[-1]
-    assert (request.mode, request.since, request.until, request.census) == (
+    assert (request.mode, request.since, request.until, request.census, request.full_sweep) == (
         "backfill",
         since,
         until,
         False,
+        False,  # a window is a slice: no census, no sweep of the whole scope
     )
 
 
