@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -642,10 +643,7 @@ class StateReader:
         rows = self.rows(ids)
         if not wanted:
             return {}
-        lowered = sorted(wanted)
-        extra = or_(
-            func.lower(Event.to_value).in_(lowered), func.lower(Event.from_value).in_(lowered)
-        )
+        extra = or_(_folds_to(Event.to_value, wanted), _folds_to(Event.from_value, wanted))
         events = self._between("label", ids, w0, extra, to_t=False)
         out: dict[int, Steps[frozenset[str]]] = {}
         for item_id, row in rows.items():
@@ -951,17 +949,15 @@ class StateReader:
             possible |= self._ids(WorkItem.flagged.is_(True), "flagged", w0, None)
         statuses = sorted(ctx.status_set)
         if statuses:
-            now = func.lower(WorkItem.status).in_(statuses)
+            now = _folds_to(WorkItem.status, statuses)
             touched = or_(
-                func.lower(Event.to_value).in_(statuses), func.lower(Event.from_value).in_(statuses)
+                _folds_to(Event.to_value, statuses), _folds_to(Event.from_value, statuses)
             )
             possible |= self._ids(now, "status", w0, touched)
         labels = sorted(ctx.label_set)
         if labels:
             carries = or_(*(_json_has(label) for label in labels))
-            touched = or_(
-                func.lower(Event.to_value).in_(labels), func.lower(Event.from_value).in_(labels)
-            )
+            touched = or_(_folds_to(Event.to_value, labels), _folds_to(Event.from_value, labels))
             possible |= self._ids(carries, "label", w0, touched)
         possible.update(
             link.blocked_id
@@ -1138,12 +1134,37 @@ def _apply_label(
         state.add(added)
 
 
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _ascii_skeleton(pattern: str) -> str:
+    """A LIKE pattern with every run of non-ASCII characters as ``%``.
+
+    SQL ``lower()``/``ILIKE`` fold ASCII only (SQLite always, PostgreSQL under the C collation)
+    and JSON may store "É" as ``\\u00c9``: only the ASCII letters can be compared in SQL.
+    """
+    return re.sub(r"[^\x00-\x7f]+", "%", pattern)
+
+
+def _folds_to(column: Any, names: Collection[str]) -> ColumnElement[bool]:
+    """SQL superset of ``column.casefold() in names`` (``names`` casefolded, not empty).
+
+    ASCII names compare through ``lower()``; others through a case-insensitive LIKE on their
+    ASCII skeleton. Callers confirm every match in Python with ``casefold``.
+    """
+    plain = sorted(n for n in names if n.isascii())
+    other = sorted(n for n in names if not n.isascii())
+    parts: list[ColumnElement[bool]] = [func.lower(column).in_(plain)] if plain else []
+    parts.extend(column.ilike(_ascii_skeleton(_like_escape(n)), escape="\\") for n in other)
+    return or_(*parts)
+
+
 def _json_has(label: str) -> ColumnElement[bool]:
     """SQL: the stored JSON label list may contain ``label`` (case-insensitive superset test)."""
-    encoded = json.dumps(label)[1:-1]
-    escaped = encoded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    encoded = _like_escape(json.dumps(label, ensure_ascii=False)[1:-1]).lower()
     text = func.lower(func.cast(WorkItem.labels, _text_type()))
-    return text.like(f'%"{escaped.lower()}"%', escape="\\")
+    return text.like(f'%"{_ascii_skeleton(encoded)}"%', escape="\\")
 
 
 def _text_type() -> Any:
