@@ -17,7 +17,9 @@ Definitions (``docs/design.md``):
 * ``--all`` adds dependencies **resolved** within the current PI (the one containing ``as_of``):
   open at some instant since the PI started but not at ``as_of``; ``resolved_at`` is when they
   last stopped being open (link removed or blocker done).
-* Age buckets count open dependencies by whole days of age: 0-7, 8-14, 15-30, >30.
+* Age buckets count open dependencies by the whole days of their age as shown (``age_days``
+  rounded down): 0-7, 8-14, 15-30, >30. A dependency shown as 8.0 days old (7 days 23 hours)
+  is in 8-14, never in a bucket its own row contradicts; 7.5 days is in 0-7.
 * The matrix counts open dependencies per (waiting team = blocked item's team, providing team =
   blocker's team), with the total days waited.
 """
@@ -265,7 +267,7 @@ def team_label(analysis: Analysis, node: Node) -> str:
 
 
 def bucket(age: timedelta) -> str:
-    whole = age.days
+    whole = int(days(age))  # the age as shown, so a row and its bucket agree
     for name, limit in BUCKETS:
         if limit is None or whole <= limit:
             return name
