@@ -28,24 +28,16 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    case,
-    exists,
-    func,
-    or_,
-    select,
-    type_coerce,
-    union,
-)
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from model.rules import status_category
 from model.tables import Event, WorkItem
@@ -59,6 +51,7 @@ from reports.views import Finding, Header, days
 DROP_RATIO = 0.6
 TRAILING = 3
 TICK = timedelta(microseconds=1)
+STAMP = UTCDateTime()
 STREAM = 2000  # rows per fetch of a streamed query: memory stays flat however long the history
 
 
@@ -104,7 +97,7 @@ def flow_report(session: Session, ctx: ReportContext) -> FlowReport:
     iterations = sorted(measured.values(), key=lambda it: it.start)
     w0 = iterations[0].start
     bounds = _wip_bounds(reader, started)
-    done, shift = _fold(reader, _traces(reader, w0, list(bounds.values())), bounds)
+    done, shift = _from_history(reader, w0, bounds)
     done += _resolved_without_history(reader, w0)
     throughput: dict[tuple[int | None, int], list[timedelta]] = defaultdict(list)
     for team, moment, lead in done:
@@ -173,38 +166,97 @@ def _team(reader: StateReader, team_id: int | None) -> int | None:
     return team_id if team_id in reader.train.teams else None
 
 
-@dataclass(frozen=True, slots=True)
-class StatusTrace:
-    """A train item whose status changed since w0, summarised by SQL (``_trace_query``)."""
-
-    team_id: int | None
-    created_at: datetime
-    gone: datetime | None  # missing from then on
-    in_progress: bool  # the stored category
-    done_since: datetime | None  # start of its final done stretch in [w0, T] if done at T
-    in_progress_at: tuple[bool, ...]  # at each WIP bound
-
-
 Done = tuple[int | None, datetime, timedelta]  # team, done moment, lead time
 Counts = dict[tuple[int | None, int], int]
 
 
-def _fold(
-    reader: StateReader, traces: Iterable[StatusTrace], bounds: dict[int, datetime]
+def _from_history(
+    reader: StateReader, w0: datetime, bounds: dict[int, datetime]
 ) -> tuple[list[Done], Counts]:
-    """Done moments (>= w0) of items done at T, and the WIP shift per (team, iteration):
-    in progress at the bound, less counted in progress by the stored category."""
+    """Done moments (>= w0) of items done at T, and per (team, iteration) the WIP shift: in
+    progress at the bound, less counted in progress by the stored category (``_wip``).
+
+    Streams the status events since w0 of train items in item order and replays one item at
+    a time: memory stays flat however long the history.
+    """
     done: list[Done] = []
     shift: Counts = defaultdict(int)
-    for trace in traces:
-        team = _team(reader, trace.team_id)
-        since = trace.done_since
-        if since is not None and (trace.gone is None or trace.gone > reader.t):
-            done.append((team, since, since - trace.created_at))
-        for (it_id, b), then in zip(bounds.items(), trace.in_progress_at, strict=True):
-            if trace.created_at <= b and (trace.gone is None or trace.gone > b):
-                shift[(team, it_id)] += int(then) - int(trace.in_progress)
+    categories = _Categories(reader)
+    query = _status_events(reader, w0, [*bounds.values(), reader.t])
+    rows = reader.session.connection().execute(query.execution_options(yield_per=STREAM))
+    for _, group in groupby(rows, key=itemgetter(0)):
+        events = list(group)
+        _, team_id, source_id, status, cat, created, missing, missing_since = events[0][:8]
+        category = categories.of_item(source_id, status or "", cat or "todo")
+        since, at_bounds = _replay(events, category, len(bounds))
+        team, created = _team(reader, team_id), reader_stamp(reader, created)
+        stamp = reader_stamp(reader, missing_since)
+        gone = stamp if stamp is not None else (created if missing else None)
+        if since is not None and (gone is None or gone > reader.t):
+            moment = reader_stamp(reader, since)
+            done.append((team, moment, moment - created))
+        now = int(category(status or "") == "in_progress")
+        for (it_id, b), then in zip(bounds.items(), at_bounds, strict=True):
+            if created <= b and (gone is None or gone > b):
+                shift[(team, it_id)] += int(category(then) == "in_progress") - now
     return done, shift
+
+
+def _replay(
+    events: Sequence[Sequence[Any]], category: Callable[[str], str], n: int
+) -> tuple[Any, list[str]]:
+    """One item's status events since w0, in order (``bucket``: how many of the n bounds, then
+    T, lie before it): the raw ``at`` of its final move into done in [w0, T] (None when not
+    done at T), and its status at each bound (``StatusHistory.status_at``: the from-value of
+    the first event after the bound up to T, else the last to-value up to T, else the
+    from-value of the first event after T)."""
+    at_bounds: list[str] = []
+    was_done: bool | None = None
+    since: Any = None
+    last: str | None = None
+    for event in events:
+        bucket, at, from_v, to_v = event[-4:]
+        if bucket > n:  # after T: only its from-value matters, and only with nothing in [w0, T]
+            last = (from_v or "") if last is None else last
+            break
+        while len(at_bounds) < bucket:
+            at_bounds.append(from_v or "")
+        if was_done is None:
+            was_done = category(from_v or "") == "done"
+        now_done = category(to_v or "") == "done"
+        if now_done and not was_done:
+            since = at
+        elif not now_done:
+            since = None
+        was_done, last = now_done, to_v or ""
+    return since, at_bounds + [last or ""] * (n - len(at_bounds))
+
+
+class _Categories:
+    """``StateReader.category`` for many events: names looked up once per source."""
+
+    def __init__(self, reader: StateReader) -> None:
+        self.reader = reader
+        self.known: dict[tuple[int, str], str] = {}
+
+    def of_item(self, source_id: int, status: str, category: str) -> Callable[[str], str]:
+        """The category of a status name of one item (its stored status keeps its category)."""
+
+        def of(name: str) -> str:
+            if name == status:
+                return category
+            found = self.known.get((source_id, name))
+            if found is None:
+                found = self.reader.categories.get((source_id, name)) or status_category(name)
+                self.known[(source_id, name)] = found
+            return found
+
+        return of
+
+
+def reader_stamp(reader: StateReader, raw: Any) -> Any:
+    """A raw datetime column value as the model's aware UTC datetime (``UTCDateTime``)."""
+    return STAMP.process_result_value(raw, reader.session.get_bind().dialect)
 
 
 def _resolved_without_history(reader: StateReader, w0: datetime) -> list[Done]:
@@ -275,119 +327,29 @@ def _wip(reader: StateReader, bounds: dict[int, datetime], shift: Counts) -> Cou
 # -- status traces in SQL ----------------------------------------------------------------------
 
 
-def _traces(reader: StateReader, w0: datetime, bounds: Sequence[datetime]) -> Iterator[StatusTrace]:
-    """One trace per train item with a status event at or after w0, streamed from SQL."""
-    query = _trace_query(reader, w0, bounds).execution_options(yield_per=STREAM)
-    for row in reader.session.connection().execute(query):
-        (team_id, created, missing, missing_since, category, trans_rn, trans_at, nd_rn, last_to,
-         after_t, *firsts) = row  # fmt: skip
-        gone = missing_since if missing_since is not None else (created if missing else None)
-        final_done = trans_rn is not None and trans_rn > (nd_rn or 0)
-        fallback = last_to if last_to is not None else after_t
-        yield StatusTrace(
-            team_id,
-            created,
-            gone,
-            category == "in_progress",
-            trans_at if final_done else None,
-            tuple(bool((f if f is not None else fallback) % 2) for f in firsts),
-        )
-
-
-def _trace_query(reader: StateReader, w0: datetime, bounds: Sequence[datetime]) -> Select[Any]:
-    """Per item, from its status events since w0 (numbered ``rn`` in order, ``in_w`` when at
-    or before T): the last move into done in [w0, T] (``rn`` and ``at``) and the last move
-    out of it (``rn``); ``2 * rn + in progress`` of the last event's to-value in [w0, T], of
-    the first after T's from-value, and per bound of the first in ``(bound, T]``'s
-    from-value. The status at a bound is that from-value, else the last to-value, else the
-    from-value after T (``StatusHistory.status_at``)."""
-    ev = _event_steps(reader, w0).subquery()
-    in_w = ev.c.at <= reader.t
-    into_done = and_(in_w, ev.c.done == 1, ev.c.was_done == 0)
-
-    def pick(condition: ColumnElement[bool], value: Any, fn: Any = func.max) -> Any:
-        return fn(case((condition, value)))
-
-    firsts = [pick(and_(in_w, ev.c.at > b), ev.c.rn * 2 + ev.c.prog_from, func.min) for b in bounds]
-    per_item = (
-        select(
-            ev.c.item_id,
-            pick(into_done, ev.c.rn).label("trans_rn"),
-            type_coerce(pick(into_done, ev.c.at), UTCDateTime()).label("trans_at"),
-            pick(and_(in_w, ev.c.done == 0), ev.c.rn).label("nd_rn"),
-            pick(in_w, ev.c.rn * 2 + ev.c.prog_to).label("last_to"),
-            pick(~in_w, ev.c.rn * 2 + ev.c.prog_from, func.min).label("after_t"),
-            *(f.label(f"first_{n}") for n, f in enumerate(firsts)),
-        )
-        .group_by(ev.c.item_id)
-        .subquery()
-    )
+def _status_events(reader: StateReader, w0: datetime, points: Sequence[datetime]) -> Select[Any]:
+    """Status events since w0 of train items, in item order, with their item's stored columns
+    and ``bucket``: how many of the (ascending) ``points`` lie before the event. Datetimes
+    come raw (``reader_stamp`` converts the few that are used, not one per event)."""
+    bucket = sum((case((Event.at > p, 1), else_=0) for p in points), literal(0))
     return (
         select(
+            WorkItem.id,
             WorkItem.team_id,
-            WorkItem.created_at,
+            WorkItem.source_id,
+            WorkItem.status,
+            WorkItem.status_category,
+            type_coerce(WorkItem.created_at, NullType()),
             WorkItem.missing,
-            WorkItem.missing_since,
-            func.coalesce(WorkItem.status_category, "todo"),
-            *(c for c in per_item.c if c.key != "item_id"),
+            type_coerce(WorkItem.missing_since, NullType()),
+            bucket,
+            type_coerce(Event.at, NullType()),
+            Event.from_value,
+            Event.to_value,
         )
-        .join(per_item, per_item.c.item_id == WorkItem.id)
-        .order_by(WorkItem.id)
-    )
-
-
-def _event_steps(reader: StateReader, w0: datetime) -> Select[Any]:
-    """Status events since w0 of train items, numbered per item, with 0/1 category flags of
-    their values (``was_done``: the previous event's to-value, the first one's from-value)."""
-    names = _names_by_category(reader, w0)
-    done_to = _in_category(Event.to_value, "done", names)
-    done_from = _in_category(Event.from_value, "done", names)
-    order = (Event.at, Event.id)
-    previous = func.lag(done_to).over(partition_by=Event.item_id, order_by=order)
-    return (
-        select(
-            Event.item_id,
-            Event.at,
-            func.row_number().over(partition_by=Event.item_id, order_by=order).label("rn"),
-            done_to.label("done"),
-            func.coalesce(previous, done_from).label("was_done"),
-            _in_category(Event.to_value, "in_progress", names).label("prog_to"),
-            _in_category(Event.from_value, "in_progress", names).label("prog_from"),
-        )
-        .join(WorkItem, WorkItem.id == Event.item_id)
+        .join(Event, Event.item_id == WorkItem.id)
         .where(reader.train_filter(), Event.field == "status", Event.at >= w0)
-    )
-
-
-def _names_by_category(reader: StateReader, w0: datetime) -> dict[str, dict[int, list[str]]]:
-    """category -> train source -> the status names since w0 in that category there."""
-    since = and_(Event.field == "status", Event.at >= w0)
-    names = union(
-        select(Event.from_value.label("name")).where(since),
-        select(Event.to_value.label("name")).where(since),
-    )
-    found: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for (name,) in reader.session.connection().execute(names):
-        for source_id in sorted(reader.train_sources):
-            category = reader.categories.get((source_id, name or ""))
-            category = category if category is not None else status_category(name or "")
-            found[category][source_id].append(name or "")
-    return found
-
-
-def _in_category(value: Any, category: str, names: dict[str, dict[int, list[str]]]) -> Any:
-    """SQL 0/1: ``value`` (a status name) is in ``category`` for the item it belongs to; the
-    item's stored status keeps its stored category (``StateReader.category``)."""
-    name = func.coalesce(value, "")
-    stored = func.coalesce(WorkItem.status_category, "todo") == category
-    by_source = [
-        (and_(WorkItem.source_id == source_id, name.in_(listed)), 1)
-        for source_id, listed in names.get(category, {}).items()
-    ]
-    return case(
-        (name == func.coalesce(WorkItem.status, ""), case((stored, 1), else_=0)),
-        *by_source,
-        else_=0,
+        .order_by(WorkItem.id, Event.at, Event.id)
     )
 
 
