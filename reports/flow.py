@@ -51,7 +51,7 @@ from reports.views import Finding, Header, days
 DROP_RATIO = 0.6
 TRAILING = 3
 TICK = timedelta(microseconds=1)
-STAMP = UTCDateTime()
+STAMP = UTCDateTime()  # converts raw datetime values, once per item rather than per event
 STREAM = 2000  # rows per fetch of a streamed query: memory stays flat however long the history
 
 
@@ -182,6 +182,7 @@ def _from_history(
     done: list[Done] = []
     shift: Counts = defaultdict(int)
     categories = _Categories(reader)
+    stamp = _stamps(reader)
     query = _status_events(reader, w0, [*bounds.values(), reader.t])
     rows = reader.session.connection().execute(query.execution_options(yield_per=STREAM))
     for _, group in groupby(rows, key=itemgetter(0)):
@@ -189,16 +190,16 @@ def _from_history(
         _, team_id, source_id, status, cat, created, missing, missing_since = events[0][:8]
         category = categories.of_item(source_id, status or "", cat or "todo")
         since, at_bounds = _replay(events, category, len(bounds))
-        team, created = _team(reader, team_id), reader_stamp(reader, created)
-        stamp = reader_stamp(reader, missing_since)
-        gone = stamp if stamp is not None else (created if missing else None)
+        team, created = _team(reader, team_id), stamp(created)
+        gone = stamp(missing_since) if missing_since is not None else (created if missing else None)
         if since is not None and (gone is None or gone > reader.t):
-            moment = reader_stamp(reader, since)
+            moment = stamp(since)
             done.append((team, moment, moment - created))
-        now = int(category(status or "") == "in_progress")
+        now = (cat or "todo") == "in_progress"
         for (it_id, b), then in zip(bounds.items(), at_bounds, strict=True):
-            if created <= b and (gone is None or gone > b):
-                shift[(team, it_id)] += int(category(then) == "in_progress") - now
+            moved = (category(then) == "in_progress") - now
+            if moved and created <= b and (gone is None or gone > b):
+                shift[(team, it_id)] += moved
     return done, shift
 
 
@@ -254,9 +255,16 @@ class _Categories:
         return of
 
 
-def reader_stamp(reader: StateReader, raw: Any) -> Any:
-    """A raw datetime column value as the model's aware UTC datetime (``UTCDateTime``)."""
-    return STAMP.process_result_value(raw, reader.session.get_bind().dialect)
+def _stamps(reader: StateReader) -> Callable[[Any], datetime]:
+    """Converts a raw, non-null datetime column value as ``UTCDateTime`` would."""
+    dialect = reader.session.get_bind().dialect
+
+    def stamp(raw: Any) -> datetime:
+        value = STAMP.process_result_value(raw, dialect)
+        assert value is not None
+        return value
+
+    return stamp
 
 
 def _resolved_without_history(reader: StateReader, w0: datetime) -> list[Done]:
@@ -330,7 +338,7 @@ def _wip(reader: StateReader, bounds: dict[int, datetime], shift: Counts) -> Cou
 def _status_events(reader: StateReader, w0: datetime, points: Sequence[datetime]) -> Select[Any]:
     """Status events since w0 of train items, in item order, with their item's stored columns
     and ``bucket``: how many of the (ascending) ``points`` lie before the event. Datetimes
-    come raw (``reader_stamp`` converts the few that are used, not one per event)."""
+    come raw (``STAMP`` converts the few that are used, not one per event)."""
     bucket = sum((case((Event.at > p, 1), else_=0) for p in points), literal(0))
     return (
         select(
