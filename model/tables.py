@@ -201,6 +201,7 @@ class WorkItem(Base):
         UniqueConstraint("source_id", "tracker_id"),
         Index(None, "source_id", "key"),
         Index(None, "team_id"),
+        Index(None, "parent_key"),  # children waiting for a parent that arrives later
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -251,6 +252,9 @@ class Link(Base):
         UniqueConstraint("source_id", "origin", "link_key"),
         Index(None, "blocker_item_id"),
         Index(None, "blocked_item_id"),
+        # link ends waiting for an item that arrives later are found by key on every page
+        Index(None, "blocker_key"),
+        Index(None, "blocked_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

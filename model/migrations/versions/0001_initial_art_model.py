@@ -290,6 +290,7 @@ def upgrade() -> None:
             batch_op.f("ix_work_items_source_id_key"), ["source_id", "key"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_work_items_team_id"), ["team_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_work_items_parent_key"), ["parent_key"], unique=False)
 
     op.create_table(
         "links",
@@ -341,6 +342,8 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_links_blocker_item_id"), ["blocker_item_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_links_blocker_key"), ["blocker_key"], unique=False)
+        batch_op.create_index(batch_op.f("ix_links_blocked_key"), ["blocked_key"], unique=False)
 
     op.create_table(
         "events",
@@ -389,11 +392,14 @@ def downgrade() -> None:
 
     op.drop_table("events")
     with op.batch_alter_table("links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_links_blocked_key"))
+        batch_op.drop_index(batch_op.f("ix_links_blocker_key"))
         batch_op.drop_index(batch_op.f("ix_links_blocker_item_id"))
         batch_op.drop_index(batch_op.f("ix_links_blocked_item_id"))
 
     op.drop_table("links")
     with op.batch_alter_table("work_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_work_items_parent_key"))
         batch_op.drop_index(batch_op.f("ix_work_items_team_id"))
         batch_op.drop_index(batch_op.f("ix_work_items_source_id_key"))
 
