@@ -8,7 +8,9 @@ Per source (the train's sources, in name order):
   synced is not stale (as in ``trainyard status``): ``last_success_at`` null says it;
 * ``items``: stored in-scope items existing at ``as_of`` and not missing;
 * ``census_items``: the count of the latest successful run that took a census (null: none);
-* ``quarantined``: records quarantined at or before ``as_of``.
+* ``quarantined``: distinct records (tracker keys) quarantined at or before ``as_of``; the
+  engine stores one row per run that meets a bad record, and a record rejected by ten runs is
+  one record to fix, not ten.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ def build_header(session: Session, ctx: ReportContext, reader: StateReader) -> H
     counts = _item_counts(session, t)
     quarantined = dict(
         session.execute(
-            select(QuarantinedRecord.source_id, func.count())
+            select(
+                QuarantinedRecord.source_id, func.count(QuarantinedRecord.tracker_key.distinct())
+            )
             .where(QuarantinedRecord.at <= t)
             .group_by(QuarantinedRecord.source_id)
         ).all()

@@ -354,3 +354,14 @@ def test_bucket_agrees_with_the_age_shown(session: Session) -> None:
     doc = deps(session, "2026-01-10", "12:00")
     assert doc["dependencies"][0]["age_days"] == 8.0  # 7.96 days rounds to 8.0 ...
     assert doc["buckets"] == {"0-7": 0, "8-14": 1, "15-30": 0, ">30": 0}  # ... and is shown so
+
+
+def test_quarantined_counts_each_record_once(session: Session) -> None:
+    w = planned()
+    w.item("A-1", at("2026-01-05"))
+    for hm in ("08:00", "08:15", "08:30"):  # every run meets the same bad record again
+        w.quarantine.append(("jira", "A-9", "no fields", at("2026-01-08", hm)))
+    w.quarantine.append(("jira", "A-10", "no fields", at("2026-01-08", "08:30")))
+    w.write(session)
+    doc = deps(session, "2026-01-08", "09:00")
+    assert next(s for s in doc["sync"] if s["source"] == "jira")["quarantined"] == 2
