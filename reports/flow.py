@@ -333,7 +333,7 @@ def _wip(reader: StateReader, bounds: dict[int, datetime], shift: Counts) -> Cou
     return counts
 
 
-# -- status traces in SQL ----------------------------------------------------------------------
+# -- the window's status events, streamed ----------------------------------------------------
 
 
 def _status_events(reader: StateReader, w0: datetime, points: Sequence[datetime]) -> Select[Any]:
