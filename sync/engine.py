@@ -194,6 +194,8 @@ class _Run:
         self.totals = PageCounts()
         self.connector: rec.Connector | None = None
         self.secrets = _secret_values(src)
+        self._census = self._sweep = False  # decided in _request, recorded in _close
+        self._train: tuple[dict[str, int], list[IterationSpan]] | None = None
 
     def execute(self, full_sweep: bool) -> RunResult:
         cfg = self.e.config.sync
@@ -278,18 +280,7 @@ class _Run:
         return new_cursor
 
     def _context(self, session: Session) -> StoreContext:
-        if not hasattr(self, "_ctx_cache"):
-            config = self.e.config
-            train = session.scalar(select(t.Train).where(t.Train.name == config.train.name))
-            assert train is not None  # ensure_catalog made it
-            team_ids = {team.name: team.id for team in train.teams}
-            spans = [
-                IterationSpan(it.id, it.name, it.start, it.end)
-                for pi in train.pis
-                for it in pi.iterations
-            ]
-            self._ctx_cache = (team_ids, spans)
-        team_ids, spans = self._ctx_cache
+        team_ids, spans = self._train_rows(session)
         source = session.get(t.Source, self.source_id)
         assert source is not None
         return StoreContext(
@@ -301,6 +292,20 @@ class _Run:
             iterations=spans,
             tz=ZoneInfo(self.e.config.train.timezone),
         )
+
+    def _train_rows(self, session: Session) -> tuple[dict[str, int], list[IterationSpan]]:
+        """Team ids and iteration spans, read once per run (the catalog does not change in it)."""
+        if self._train is None:
+            name = self.e.config.train.name
+            train = session.scalar(select(t.Train).where(t.Train.name == name))
+            assert train is not None  # ensure_catalog made it
+            spans = [
+                IterationSpan(it.id, it.name, it.start, it.end)
+                for pi in train.pis
+                for it in pi.iterations
+            ]
+            self._train = ({team.name: team.id for team in train.teams}, spans)
+        return self._train
 
     def _save_cursor(self, session: Session, value: datetime | None) -> None:
         state = session.get(t.SyncState, (self.source_id, self.state_mode))
