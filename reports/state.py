@@ -36,6 +36,8 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -199,6 +201,8 @@ class Steps(Generic[V]):
         return self.changes[-1][1] if self.changes else self.initial
 
     def map(self, fn: Callable[[V], W]) -> Steps[W]:
+        if not self.changes:
+            return Steps(fn(self.initial))
         return Steps(fn(self.initial), [(at, fn(value)) for at, value in self.changes])
 
 
@@ -206,6 +210,8 @@ def combine(parts: Sequence[Steps[Any]], fn: Callable[[list[Any]], V]) -> Steps[
     """The step function ``fn(values of parts)``, changing only where its value changes."""
     values = [p.initial for p in parts]
     out: Steps[V] = Steps(fn(values))
+    if not any(p.changes for p in parts):  # most parts hold still over a window
+        return out
     merged = sorted((at, index, value) for index, p in enumerate(parts) for at, value in p.changes)
     i = 0
     while i < len(merged):
@@ -493,8 +499,9 @@ class StateReader:
         return self.session.connection().execute(query)
 
     def _run(self, query: Any, batch: list[int]) -> Any:
-        """Execute a query over one chunk of ids (``IDS``: an expanding, cached IN list)."""
-        return self.session.connection().execute(query, {"ids": batch})
+        """Execute a query over one chunk of ids (``IDS``: an expanding, cached IN list); the
+        rows are fetched at once (row by row costs a driver call each)."""
+        return self.session.connection().execute(query, {"ids": batch}).all()
 
     # -- basic predicates --------------------------------------------------------------------
 
@@ -873,32 +880,41 @@ class StateReader:
         return ~exists(both)
 
     def _load_links(self, which: ColumnElement[bool]) -> list[LinkRow]:
-        query = select(
-            Link.id,
-            Link.source_id,
-            Link.origin,
-            Link.blocker_item_id,
-            Link.blocker_tracker,
-            Link.blocker_key,
-            Link.blocker_url,
-            Link.blocked_item_id,
-            Link.blocked_tracker,
-            Link.blocked_key,
-            Link.blocked_url,
-            Link.created_at,
-            Link.removed_at,
-        ).where(Link.kind == "blocks", which)
-        raw = self._exec(query).all()
-        history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-        events = (
-            select(Event.link_id, Event.at, Event.to_value)
-            .join(Link, Link.id == Event.link_id)
-            .where(Link.kind == "blocks", Event.field == "link", Event.at <= self.t)
-            .where(which)
-            .order_by(Event.link_id, Event.at, Event.id)
+        """The links ``which`` selects with their link events up to T, in one query: ``which``
+        (correlated lookups on both ends) is evaluated once, not once for links and again for
+        their events."""
+        query = (
+            select(
+                Link.id,
+                Link.source_id,
+                Link.origin,
+                Link.blocker_item_id,
+                Link.blocker_tracker,
+                Link.blocker_key,
+                Link.blocker_url,
+                Link.blocked_item_id,
+                Link.blocked_tracker,
+                Link.blocked_key,
+                Link.blocked_url,
+                Link.created_at,
+                Link.removed_at,
+                Event.at,
+                Event.to_value,
+            )
+            .outerjoin(
+                Event,
+                and_(Event.link_id == Link.id, Event.field == "link", Event.at <= self.t),
+            )
+            .where(Link.kind == "blocks", which)
+            .order_by(Link.id, Event.at, Event.id)
         )
-        for link_id, at, to_v in self._exec(events):
-            history[cast(int, link_id)].append((at, (to_v or "").casefold()))
+        raw: list[Sequence[Any]] = []
+        history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+        for link_id, group in groupby(self._exec(query).all(), key=itemgetter(0)):
+            events = list(group)
+            raw.append(events[0][:13])
+            if events[0][13] is not None:
+                history[link_id] = [(at, (to_v or "").casefold()) for *_, at, to_v in events]
         unexplained = [r[0] for r in raw if r[0] not in history]
         later = self._first_link_event_after(unexplained)
         found: list[LinkRow] = []
@@ -1051,12 +1067,22 @@ class StateReader:
         statuses = ctx.status_set
         never: Steps[bool] = Steps(False)
         not_done: dict[int, Steps[bool]] = {}  # per blocker, shared by its links
+        seen: dict[tuple[int, str, str, str], tuple[bool, bool]] = {}  # few distinct statuses
+
+        def classify(row: ItemRow, name: str) -> tuple[bool, bool]:
+            key = (row.source_id, row.status, row.category, name)
+            found = seen.get(key)
+            if found is None:
+                found = seen[key] = (
+                    self.category(row, name) == "done",
+                    name.casefold() in statuses,
+                )
+            return found
+
         out: dict[int, BlockedTimeline] = {}
         for item_id in ids:
             row = rows[item_id]
-            own = status[item_id].map(
-                lambda s, row=row: (self.category(row, s) == "done", s.casefold() in statuses)  # type: ignore[misc]
-            )
+            own = status[item_id].map(lambda s, row=row: classify(row, s))  # type: ignore[misc]
             label = labels.get(item_id)
             parts: list[Steps[Any]] = [
                 self._alive(row, w0),
