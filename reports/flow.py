@@ -211,7 +211,7 @@ def _replay(
 ) -> tuple[Any, list[str]]:
     """One item's status events since w0, in order (``bucket``: how many of the n bounds, then
     T, lie before it): the raw ``at`` of its final move into done in [w0, T] (None when not
-    done at T), and its status at each bound (``StatusHistory.status_at``: the from-value of
+    done at T), and its status at each bound (the from-value of
     the first event after the bound up to T, else the last to-value up to T, else the
     from-value of the first event after T)."""
     at_bounds: list[str] = []

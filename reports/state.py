@@ -406,30 +406,6 @@ class BlockedTimeline:
     blocked_by: tuple[Node, ...]  # blockers of its open dependencies at T
 
 
-@dataclass(slots=True)
-class StatusHistory:
-    """A train item's status changes in a window (``(at, from, to)``) and just after T."""
-
-    id: int
-    source_id: int
-    team_id: int | None
-    status: str  # stored
-    category: str  # stored
-    created_at: datetime
-    missing_since: datetime | None
-    changes: list[tuple[datetime, str, str]] = field(default_factory=list)
-    after_t: str | None = None  # from_value of the first change after T
-
-    def status_at(self, when: datetime) -> str:
-        """The raw status at ``when`` (inside the window, or at T)."""
-        for at, from_v, _ in self.changes:
-            if at > when:
-                return from_v
-        if self.changes:
-            return self.changes[-1][2]
-        return self.after_t if self.after_t is not None else self.status
-
-
 def chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
     batch: list[int] = []
     for value in ids:
@@ -505,7 +481,7 @@ class StateReader:
 
     # -- basic predicates --------------------------------------------------------------------
 
-    def category(self, row: ItemRow | StatusHistory, status: str) -> str:
+    def category(self, row: ItemRow, status: str) -> str:
         if status == row.status:
             return row.category
         found = self.categories.get((row.source_id, status))
@@ -701,70 +677,6 @@ class StateReader:
             if (source_id, s.strip()) in self.tracker_sprint_iteration
         ]
         return max(mapped, key=lambda it: it.start) if mapped else None
-
-    def status_history(self, w0: datetime) -> list[StatusHistory]:
-        """Every train item whose status changed at or after ``w0``: its status events in
-        ``[w0, T]`` and the ``from_value`` of its first change after T (if any).
-
-        Two range queries joined to the train's items; nothing is read for items whose status
-        stood still since ``w0`` (their stored status held throughout).
-        """
-        meta = (
-            WorkItem.id, WorkItem.source_id, WorkItem.team_id, WorkItem.status,
-            WorkItem.status_category, WorkItem.created_at, WorkItem.missing_since,
-            WorkItem.missing,
-        )  # fmt: skip
-        window = (
-            select(*meta, Event.at, Event.from_value, Event.to_value)
-            .join(Event, Event.item_id == WorkItem.id)
-            .where(self.train_filter(), Event.field == "status", Event.at >= w0)
-            .where(Event.at <= self.t)
-            .order_by(WorkItem.id, Event.at, Event.id)
-        )
-        found: dict[int, StatusHistory] = {}
-        for (
-            item_id,
-            sid,
-            team,
-            status,
-            cat,
-            created,
-            gone,
-            missing,
-            at,
-            from_v,
-            to_v,
-        ) in self._exec(window):
-            hist = found.get(item_id)
-            if hist is None:
-                gone_at = gone if gone is not None else (created if missing else None)
-                hist = found[item_id] = StatusHistory(
-                    item_id, sid, team, status or "", cat or "todo", created, gone_at
-                )
-            hist.changes.append((at, from_v or "", to_v or ""))
-        rank = (
-            func.row_number()
-            .over(partition_by=Event.item_id, order_by=(Event.at, Event.id))
-            .label("rank")
-        )
-        later = (
-            select(*meta, Event.from_value, rank)
-            .join(Event, Event.item_id == WorkItem.id)
-            .where(self.train_filter(), Event.field == "status", Event.at > self.t)
-            .subquery()
-        )
-        columns = [later.c[c.key] for c in meta] + [later.c.from_value]
-        for item_id, sid, team, status, cat, created, gone, missing, from_v in self._exec(
-            select(*columns).where(later.c.rank == 1)
-        ):
-            hist = found.get(item_id)
-            if hist is None:
-                gone_at = gone if gone is not None else (created if missing else None)
-                hist = found[item_id] = StatusHistory(
-                    item_id, sid, team, status or "", cat or "todo", created, gone_at
-                )
-            hist.after_t = from_v or ""
-        return list(found.values())
 
     # -- items at T ----------------------------------------------------------------------------
 
