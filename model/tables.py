@@ -202,6 +202,7 @@ class WorkItem(Base):
         Index(None, "source_id", "key"),
         Index(None, "team_id"),
         Index(None, "parent_key"),  # children waiting for a parent that arrives later
+        Index(None, "resolved_at"),  # flow: items resolved in a window without status history
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

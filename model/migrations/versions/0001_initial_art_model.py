@@ -291,6 +291,9 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_work_items_team_id"), ["team_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_work_items_parent_key"), ["parent_key"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_work_items_resolved_at"), ["resolved_at"], unique=False
+        )
 
     op.create_table(
         "links",
@@ -399,6 +402,7 @@ def downgrade() -> None:
 
     op.drop_table("links")
     with op.batch_alter_table("work_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_work_items_resolved_at"))
         batch_op.drop_index(batch_op.f("ix_work_items_parent_key"))
         batch_op.drop_index(batch_op.f("ix_work_items_team_id"))
         batch_op.drop_index(batch_op.f("ix_work_items_source_id_key"))
