@@ -133,6 +133,15 @@ def make(
     return SyncEngine(config, db, clock=clock, sleeper=lambda s: None)
 
 
+def fresh(
+    name: str, tmp_path: Path, fake: FakeJira, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Engine, SyncEngine]:
+    """A new SQLite database of its own and an engine syncing the fake into it."""
+    url = f"sqlite:///{tmp_path / f'{name}.db'}"
+    db = open_engine(url)
+    return db, make(tmp_path, fake, url, db, clock, monkeypatch)
+
+
 def items(db: Engine) -> dict[str, t.WorkItem]:
     with Session(db) as s:
         return {i.tracker_id: i for i in s.scalars(select(t.WorkItem))}
@@ -247,14 +256,11 @@ def test_records_come_from_history(
 def test_resume_after_a_failure_at_any_page_gives_the_same_database(
     tmp_path: Path, fake: FakeJira, clock: Clock, monkeypatch: pytest.MonkeyPatch, fail_at: int
 ) -> None:
-    whole_url = f"sqlite:///{tmp_path / 'whole.db'}"
-    whole_db = open_engine(whole_url)
-    make(tmp_path, fake, whole_url, whole_db, clock, monkeypatch).sync("jira")
+    whole_db, whole = fresh("whole", tmp_path, fake, clock, monkeypatch)
+    whole.sync("jira")
     expected = snapshot(whole_db)
 
-    url = f"sqlite:///{tmp_path / 'resumed.db'}"
-    db = open_engine(url)
-    engine = make(tmp_path, fake, url, db, clock, monkeypatch)
+    db, engine = fresh("resumed", tmp_path, fake, clock, monkeypatch)
     path = "/issue/bulkfetch" if fake.cloud else "/rest/api/2/search"
     fake.fault("status", path=path, status=500, after=fail_at, times=-1)
     with pytest.raises(RunError, match="HTTP 500"):
@@ -415,14 +421,11 @@ def test_moved_issue_keeps_its_row_with_the_new_key(
 def test_storms_of_429_5xx_resets_and_timeouts_lose_nothing(
     tmp_path: Path, fake: FakeJira, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calm_url = f"sqlite:///{tmp_path / 'calm.db'}"
-    calm = open_engine(calm_url)
-    make(tmp_path, fake, calm_url, calm, clock, monkeypatch).sync("jira")
-    expected = snapshot(calm)
+    calm_db, calm = fresh("calm", tmp_path, fake, clock, monkeypatch)
+    calm.sync("jira")
+    expected = snapshot(calm_db)
 
-    url = f"sqlite:///{tmp_path / 'storm.db'}"
-    db = open_engine(url)
-    engine = make(tmp_path, fake, url, db, clock, monkeypatch)
+    db, engine = fresh("storm", tmp_path, fake, clock, monkeypatch)
     http_date = "Wed, 21 Oct 2015 07:28:00 GMT"  # in the past: retry at once
     fake.requests.clear()
     fake.fault("status", path="/serverInfo", status=503, headers={"Retry-After": "1"})
