@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import time
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -46,14 +45,15 @@ def source_lock(
             pg_conn.close()
 
 
-def _advisory_key(source_id: int) -> int:
-    return zlib.crc32(b"trainyard-source") * 1000 + source_id
+# Two-key form: the first key names this database *and schema*, so two trainyard installs (or
+# two test runs) sharing one PostgreSQL database in different schemas never block each other.
+_LOCK_ARGS = "hashtext('trainyard-source:' || current_database() || '.' || current_schema()), :k"
 
 
 def _try_acquire(engine: Engine, pg_conn: Connection | None, source_id: int) -> bool:
     if pg_conn is not None:
         got = pg_conn.execute(
-            text("SELECT pg_try_advisory_lock(:k)"), {"k": _advisory_key(source_id)}
+            text(f"SELECT pg_try_advisory_lock({_LOCK_ARGS})"), {"k": source_id}
         )
         pg_conn.commit()
         if not got.scalar():
@@ -113,7 +113,7 @@ def _release(engine: Engine, pg_conn: Connection | None, source_id: int) -> None
             delete(SyncLock).where(SyncLock.source_id == source_id, SyncLock.pid == os.getpid())
         )
     if pg_conn is not None:
-        pg_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _advisory_key(source_id)})
+        pg_conn.execute(text(f"SELECT pg_advisory_unlock({_LOCK_ARGS})"), {"k": source_id})
         pg_conn.commit()
 
 
