@@ -453,8 +453,8 @@ def test_dc_orders_by_created_uses_bearer_and_completes_a_truncated_changelog(en
 def test_dc_splits_windows_before_the_result_limit(
     env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("connectors.jira.DC_WINDOW", 4)
-    monkeypatch.setattr("connectors.jira.DC_CENSUS_PAGE", 2)
+    monkeypatch.setattr("connectors.jira.census.DC_WINDOW", 4)
+    monkeypatch.setattr("connectors.jira.census.DC_CENSUS_PAGE", 2)
 
     def issue(n: int) -> dict[str, Any]:
         created = f"2026-10-0{n}T10:00:00.000+0000"

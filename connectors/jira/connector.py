@@ -1,0 +1,343 @@
+"""The Jira connector: census, bulk reads and one-hop fetches turned into record pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from connectors.base import (
+    Census,
+    LinkScope,
+    Page,
+    Quarantined,
+    SyncRequest,
+    Transport,
+)
+from connectors.errors import FatalError, SkippableError
+from connectors.jira.api import (
+    JiraApi,
+)
+from connectors.jira.batch import (
+    Batch,
+)
+from connectors.jira.census import (
+    CensusEntry,
+    cloud_census,
+    dc_census,
+    dc_search,
+)
+from connectors.jira.changelog import bulk_changelogs, dc_histories
+from connectors.jira.fields import (
+    FieldMap,
+)
+from connectors.jira.reader import (
+    IssueReader,
+)
+from connectors.jira.settings import (
+    BULK,
+    MEMO_KEY,
+    ORDER_BY_RE,
+    JiraSettings,
+)
+from connectors.jira.values import (
+    _comments,
+    epoch_ms,
+)
+
+
+class JiraConnector:
+    """Yields pages of Jira records; see the module docstring for the reading strategy."""
+
+    kind: ClassVar[str] = "jira"
+    Settings: ClassVar[type[Any]] = JiraSettings
+
+    def __init__(self, name: str, settings: JiraSettings, transport: Transport) -> None:
+        self.name = name
+        self.settings = settings
+        self.transport = transport
+        self._api: JiraApi | None = None
+        self._rediscovered = False
+        self._hop_ids: set[str] = set()  # fetched one hop out this run
+
+    @property
+    def api(self) -> JiraApi:
+        if self._api is None:
+            self._api = JiraApi(self.name, self.settings, self.transport)
+        return self._api
+
+    def stats(self) -> Mapping[str, Any]:
+        if self._api is None:
+            return {"requests": 0, "rate_limit_remaining": None}
+        return {
+            "requests": self._api.requests,
+            "rate_limit_remaining": self._api.rate_limit_remaining,
+        }
+
+    # -- entry point ------------------------------------------------------------------------
+
+    def pages(self, request: SyncRequest) -> Iterator[Page]:
+        info = self.api.server_info()
+        cloud = info.get("deploymentType") == "Cloud"
+        fields = FieldMap.from_memo(request.memo.get(MEMO_KEY))
+        memo: dict[str, str | None] = {}
+        if fields is None or self._types_missing(fields):
+            fields = self._discover(cloud)
+            memo[MEMO_KEY] = fields.to_memo()
+        self._fields = fields
+        self._memo = memo
+        self._reader = IssueReader(self.name, self.settings, fields, self.api.base)
+        self._hop_ids = set()
+        self._request = request
+        self._rediscovered = bool(memo)
+        full = request.census or request.full_sweep or (request.since is None)
+        walk = self._cloud_walk if cloud else self._dc_walk
+        done = 0
+        for page in walk(request, full):
+            done += len(page.items)
+            page.progress = (done, None)
+            if self._memo:
+                page.memo = {**self._memo, **page.memo}
+                self._memo = {}
+            yield page
+        end = min(request.until, request.started_at) if request.until else request.started_at
+        yield Page(cursor=end, memo=self._memo, progress=(done, done))
+
+    def _types_missing(self, fields: FieldMap) -> bool:
+        known = {t.name for t in fields.link_types}
+        return any(name not in known for name in self.settings.blocks_link_types)
+
+    def _discover(self, cloud: bool) -> FieldMap:
+        version = "3" if cloud else "2"
+        fields = self.api.get(f"/rest/api/{version}/field")
+        types = self.api.get(f"/rest/api/{version}/issueLinkType")
+        if not isinstance(fields, list) or not isinstance(types, Mapping):
+            raise FatalError(f"jira source {self.name!r}: unexpected field or link type listing")
+        return FieldMap.discover(fields, types.get("issueLinkTypes") or [])
+
+    def _rediscover(self, cloud: bool) -> bool:
+        """Field ids went stale (a field was recreated): discover again, once per run."""
+        if self._rediscovered:
+            return False
+        self._rediscovered = True
+        self._fields = self._discover(cloud)
+        self._memo[MEMO_KEY] = self._fields.to_memo()
+        self._reader = IssueReader(self.name, self.settings, self._fields, self.api.base)
+        return True
+
+    def _jql(self, request: SyncRequest, full: bool, order: str) -> str:
+        scope = (
+            "project in (" + ", ".join(f'"{p}"' for p in self.settings.projects) + ")"
+            if self.settings.projects
+            else f"({ORDER_BY_RE.sub('', self.settings.jql or '')})"  # ours is the only ORDER BY
+        )
+        clauses = [scope]
+        if request.since is not None and not full:
+            clauses.append(f"updated >= {epoch_ms(request.since)}")
+        if request.until is not None:
+            clauses.append(f"updated < {epoch_ms(request.until)}")
+        return " AND ".join(clauses) + f" ORDER BY {order}"
+
+    def _wants_census(self, request: SyncRequest, full: bool) -> bool:
+        """A walk over the whole scope (no window) lists every visible id: a census."""
+        return full and request.until is None and (request.census or request.since is None)
+
+    # -- shared: from a census page to record pages -----------------------------------------
+
+    def _changed(self, request: SyncRequest, entries: Sequence[CensusEntry]) -> list[CensusEntry]:
+        stored = request.stored_updated([e.tracker_id for e in entries])
+        return [
+            e
+            for e in entries
+            if e.updated is None
+            or stored.get(e.tracker_id) != e.updated
+            or e.tracker_id in self._hop_ids
+        ]
+
+    def _census_pages(
+        self,
+        request: SyncRequest,
+        full: bool,
+        census_walk: Iterator[list[CensusEntry]],
+        fetch: Callable[[Sequence[CensusEntry], SyncRequest], Batch],
+        by_updated: bool,
+    ) -> Iterator[Page]:
+        """Census pages → record pages of ≤100 changed issues. When the walk is ordered by
+        ``updated``, each page's cursor is the ``updated`` of the last census entry it covers:
+        every earlier entry is then stored (fetched now, or unchanged since it was stored)."""
+        census = self._wants_census(request, full)
+        for entries in census_walk:
+            changed = {e.tracker_id for e in self._changed(request, entries)}
+            todo: list[CensusEntry] = []
+            sweep: list[CensusEntry] = []
+            for index, entry in enumerate(entries):
+                if entry.tracker_id in changed:
+                    todo.append(entry)
+                elif request.full_sweep:
+                    sweep.append(entry)
+                last = index == len(entries) - 1
+                if len(todo) < BULK and len(sweep) < BULK and not last:
+                    continue
+                batch = fetch(todo, request) if todo else Batch()
+                for swept in sweep:
+                    self._fetch_remote(swept.tracker_id, swept.key, batch)
+                extra: dict[str, Any] = {}
+                if by_updated and entry.updated is not None:
+                    extra["cursor"] = entry.updated
+                if last and census:
+                    extra["census"] = Census(tuple(e.tracker_id for e in entries))
+                yield batch.page(**extra)
+                todo, sweep = [], []
+        if census:
+            yield Page(census=Census((), complete=True))
+
+    # -- Cloud --------------------------------------------------------------------------------
+
+    def _cloud_walk(self, request: SyncRequest, full: bool) -> Iterator[Page]:
+        jql = self._jql(request, full, "updated ASC, key ASC")
+        return self._census_pages(
+            request, full, cloud_census(self.api, jql), self._cloud_fetch, by_updated=True
+        )
+
+    def _issue_fields(self) -> list[str]:
+        base = [
+            "summary",
+            "status",
+            "issuetype",
+            "created",
+            "updated",
+            "resolutiondate",
+            "assignee",
+            "labels",
+            "components",
+            "parent",
+            "issuelinks",
+            "project",
+            "comment",
+        ]
+        return base + self._fields.custom_ids()
+
+    def _cloud_fetch(self, todo: Sequence[CensusEntry], request: SyncRequest) -> Batch:
+        ids = [e.tracker_id for e in todo]
+        issues = self._bulkfetch(ids)
+        if issues and self._stale_fields(issues) and self._rediscover(cloud=True):
+            issues = self._bulkfetch(ids)
+        histories = bulk_changelogs(self.api, [str(i.get("id")) for i in issues])
+        batch = Batch()
+        for raw in issues:
+            self._read_issue(raw, histories.get(str(raw.get("id")), []), request, batch)
+        self._one_hop(batch, cloud=True)
+        return batch
+
+    def _bulkfetch(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        body = {"issueIdsOrKeys": list(ids), "fields": self._issue_fields()}
+        data = self.api.post("/rest/api/3/issue/bulkfetch", body)
+        issues = data.get("issues") if isinstance(data, Mapping) else None
+        return [i for i in issues or [] if isinstance(i, dict)]
+
+    def _stale_fields(self, issues: Sequence[Mapping[str, Any]]) -> bool:
+        """Jira returns a requested, existing field (null when empty); a custom id absent from
+        every issue of the batch means that field was deleted or recreated under a new id."""
+        ids = self._fields.custom_ids()
+        fields: list[Mapping[str, Any]] = [
+            f for i in issues if isinstance(f := i.get("fields"), Mapping)
+        ]
+        return bool(ids and fields) and any(all(fid not in f for f in fields) for fid in ids)
+
+    def _read_issue(
+        self,
+        raw: Mapping[str, Any],
+        histories: Sequence[Mapping[str, Any]],
+        request: SyncRequest,
+        batch: Batch,
+        in_scope: bool = True,
+    ) -> None:
+        """One issue → records, or a quarantine entry; the rest of the page goes on."""
+        label = str(raw.get("key") or raw.get("id") or "?")
+        mark = (len(batch.items), len(batch.events), len(batch.links), len(batch.scopes))
+        try:
+            comments = _comments(raw)
+            item, sprints = self._reader.item(raw, comments, in_scope)
+            changes, remote_changed = self._reader.history(
+                item.tracker_id, histories, comments, request.since, batch
+            )
+            self._reader.links(raw, changes, batch)
+        except (SkippableError, KeyError, TypeError, AttributeError, ValueError) as exc:
+            self._rollback(batch, mark)
+            reason = str(exc) if isinstance(exc, SkippableError) else f"{type(exc).__name__}: {exc}"
+            batch.quarantined.append(Quarantined(label, reason[:500]))
+            return
+        batch.items.append(item)
+        batch.scopes.append(LinkScope(item.tracker_id, "jira_link", "either"))
+        for sprint in sprints:
+            batch.sprints[sprint.tracker_id] = sprint
+        if remote_changed or request.full_sweep:
+            self._fetch_remote(item.tracker_id, item.key, batch)
+
+    @staticmethod
+    def _rollback(batch: Batch, mark: tuple[int, int, int, int]) -> None:
+        del batch.items[mark[0] :]
+        del batch.events[mark[1] :]
+        del batch.scopes[mark[3] :]
+        # links is a dict: a half-read issue only ever adds keys it owns
+        for key in list(batch.links)[mark[2] :]:
+            del batch.links[key]
+
+    def _fetch_remote(self, iid: str, key: str, batch: Batch) -> None:
+        remotes = self.api.remote_links(iid)
+        self._reader.remote_links(iid, key, remotes, batch)
+
+    def _one_hop(self, batch: Batch, cloud: bool) -> None:
+        """Linked issues outside the scope, not stored yet: fetch them once, as in_scope=False."""
+        stored_ids = {i.tracker_id for i in batch.items}
+        wanted = [i for i in batch.outside if i not in stored_ids and i not in self._hop_ids]
+        if not wanted:
+            return
+        known = self._stored(wanted)
+        wanted = [i for i in wanted if i not in known]
+        for start in range(0, len(wanted), BULK):
+            chunk = wanted[start : start + BULK]
+            self._hop_ids.update(chunk)
+            raws = self._bulkfetch(chunk) if cloud else self._dc_by_ids(chunk, changelog=False)
+            for raw in raws:
+                label = str(raw.get("key") or raw.get("id"))
+                try:
+                    item, sprints = self._reader.item(raw, _comments(raw), in_scope=False)
+                except (SkippableError, KeyError, TypeError, AttributeError, ValueError) as exc:
+                    batch.quarantined.append(Quarantined(label, str(exc)[:500]))
+                    continue
+                batch.items.append(item)
+                for sprint in sprints:
+                    batch.sprints[sprint.tracker_id] = sprint
+
+    def _stored(self, ids: Sequence[str]) -> Mapping[str, datetime]:
+        return self._request.stored_updated(ids)
+
+    # -- Data Center --------------------------------------------------------------------------
+
+    def _dc_walk(self, request: SyncRequest, full: bool) -> Iterator[Page]:
+        jql = self._jql(request, full, "created ASC, key ASC")
+        return self._census_pages(
+            request, full, dc_census(self.api, self.name, jql), self._dc_fetch, by_updated=False
+        )
+
+    def _dc_fetch(self, todo: Sequence[CensusEntry], request: SyncRequest) -> Batch:
+        ids = [e.tracker_id for e in todo]
+        issues = self._dc_by_ids(ids, changelog=True)
+        if issues and self._stale_fields(issues) and self._rediscover(cloud=False):
+            issues = self._dc_by_ids(ids, changelog=True)
+        batch = Batch()
+        for raw in issues:
+            histories = dc_histories(self.api, raw, batch)
+            self._read_issue(raw, histories, request, batch)
+        self._one_hop(batch, cloud=False)
+        return batch
+
+    def _dc_by_ids(self, ids: Sequence[str], changelog: bool) -> list[dict[str, Any]]:
+        jql = "id in (" + ", ".join(ids) + ") ORDER BY created ASC, key ASC"
+        found: list[dict[str, Any]] = []
+        for issues in dc_search(
+            self.api, self.name, jql, self._issue_fields(), "changelog" if changelog else None, BULK
+        ):
+            found.extend(issues)
+        return found

@@ -1,0 +1,123 @@
+"""Jira changelog histories turned into events and oriented link changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from connectors.base import (
+    Event,
+)
+from connectors.jira.batch import (
+    Batch,
+)
+from connectors.jira.fields import (
+    LinkType,
+)
+from connectors.jira.settings import (
+    PARENT_FIELDS,
+    REMOTE_LINK_FIELDS,
+)
+from connectors.jira.values import (
+    _ids,
+    _int,
+    _key_in,
+    _reason_near,
+    _s,
+    parse_time,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChange:
+    """One ``Link`` changelog item, oriented: ``outward`` <type.outward> ``inward``."""
+
+    event_key: str
+    at: datetime
+    added: bool
+    other_key: str
+    ltype: LinkType
+    self_outward: bool
+
+
+def read_history(
+    iid: str,
+    histories: Iterable[Mapping[str, Any]],
+    comments: Sequence[tuple[datetime, str]],
+    since: datetime | None,
+    batch: Batch,
+    blocks_types: Iterable[LinkType],
+) -> tuple[list[LinkChange], bool]:
+    """Events of one issue (oldest first); returns its link changes and whether a remote
+    link changed at or after ``since`` (then its remote links are fetched)."""
+    ordered = sorted(
+        ((parse_time(h.get("created"), "history created"), h) for h in histories),
+        key=lambda pair: (pair[0], _int(pair[1].get("id"))),
+    )
+    link_changes: list[LinkChange] = []
+    remote_changed = False
+    seen: set[str] = set()
+    for at, hist in ordered:
+        hid = str(hist.get("id"))
+        if hid in seen:
+            continue  # the two changelog sources may overlap
+        seen.add(hid)
+        for index, item in enumerate(hist.get("items") or ()):
+            ekey = f"{iid}:{hid}:{index}"
+            name = str(item.get("field") or "")
+            if name == "Link":
+                change = _link_change(blocks_types, ekey, at, item)
+                if change is not None:
+                    link_changes.append(change)
+            elif name in REMOTE_LINK_FIELDS:
+                remote_changed = remote_changed or since is None or at >= since
+                if item.get("to"):
+                    batch.remote_times[f"{iid}:{item['to']}"] = at
+            else:
+                batch.events.extend(_field_events(ekey, iid, at, name, item, comments))
+    return link_changes, remote_changed
+
+
+def _field_events(
+    ekey: str,
+    iid: str,
+    at: datetime,
+    name: str,
+    item: Mapping[str, Any],
+    comments: Sequence[tuple[datetime, str]],
+) -> list[Event]:
+    fstr, tstr = item.get("fromString"), item.get("toString")
+    if name == "status":
+        return [Event(ekey, iid, at, "status", _s(fstr), _s(tstr))]
+    if name == "Flagged":
+        to_value = _s(tstr) or ""
+        reason = _reason_near(comments, at) if to_value else None
+        return [Event(ekey, iid, at, "flagged", _s(fstr) or "", to_value, detail=reason)]
+    if name == "Sprint":
+        return [Event(ekey, iid, at, "sprint", _ids(item.get("from")), _ids(item.get("to")))]
+    if name in PARENT_FIELDS:
+        return [Event(ekey, iid, at, "parent", _key_in(fstr), _key_in(tstr))]
+    if name == "labels":
+        before, after = set((fstr or "").split()), set((tstr or "").split())
+        added = [Event(f"{ekey}:+{x}", iid, at, "label", None, x) for x in sorted(after - before)]
+        gone = [Event(f"{ekey}:-{x}", iid, at, "label", x, None) for x in sorted(before - after)]
+        return added + gone
+    return []
+
+
+def _link_change(
+    blocks_types: Iterable[LinkType], ekey: str, at: datetime, item: Mapping[str, Any]
+) -> LinkChange | None:
+    added = item.get("to") is not None
+    other = item.get("to") if added else item.get("from")
+    text = str(item.get("toString") if added else item.get("fromString") or "")
+    if not isinstance(other, str) or not other:
+        return None
+    phrase = text.removeprefix("This issue").strip()
+    phrase = phrase[: -len(other)].strip() if phrase.endswith(other) else phrase
+    for ltype in blocks_types:
+        if phrase == ltype.outward or phrase == ltype.inward:
+            return LinkChange(ekey, at, added, other, ltype, phrase == ltype.outward)
+    return None

@@ -1,0 +1,77 @@
+"""Jira source settings and the constants of the Jira APIs the connector reads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from connectors.base import (
+    StatusCategory,
+)
+
+CENSUS_PAGE = 5000  # search/jql returns up to 5000 ids a page when only id/updated are asked
+BULK = 100  # issue/bulkfetch takes at most 100 ids
+CHANGELOG_PAGE = 10000  # changelog/bulkfetch maxResults ceiling
+DC_CENSUS_PAGE = 1000  # jira.search.views.default.max default on Data Center
+DC_WINDOW = 10000  # Data Center search fails at startAt >= 10,000 (max_result_window)
+MEMO_KEY = "jira.fields.v1"
+FLAG_COMMENT_WINDOW = 300.0  # seconds between a flag change and its "(flag) Flag added" comment
+
+SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
+TEAM_SCHEMAS = (
+    "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team",
+    "com.atlassian.teams:rm-teams-custom-field-team",
+)
+STORY_POINT_SCHEMAS = ("com.pyxis.greenhopper.jira:jsw-story-points",)
+STORY_POINT_NAMES = ("story points", "story point estimate")
+EPIC_LINK_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-link"
+PARENT_LINK_SCHEMA = "com.atlassian.jpo:jpo-custom-field-parent"
+FLAGGED_SCHEMA = "com.atlassian.jira.plugin.system.customfieldtypes:multicheckboxes"
+
+PARENT_FIELDS = frozenset(
+    {"IssueParentAssociation", "Epic Link", "Parent Link", "Parent", "parent"}
+)
+REMOTE_LINK_FIELDS = frozenset({"RemoteIssueLink", "RemoteWorkItemLink"})
+REVERSED_PHRASES = ("depends on", "is blocked by", "blocked by", "requires", "needs")
+KEY_RE = re.compile(r"\b[A-Z][A-Z0-9_]*-\d+\b")
+GITHUB_ISSUE_RE = re.compile(
+    r"^https?://(?P<host>[^/\s]+)/(?P<owner>[^/\s]+)/(?P<repo>[^/\s]+)/issues/(?P<num>\d+)/?"
+    r"(?:[?#]\S*)?$"
+)
+ORDER_BY_RE = re.compile(r"\s+order\s+by\s+.*$", re.I | re.S)
+SPRINT_STRING_RE = re.compile(r"\[(?P<body>.*)\]\s*$", re.S)
+CATEGORY: Mapping[str, StatusCategory] = {
+    "new": "todo",
+    "undefined": "todo",
+    "indeterminate": "in_progress",
+    "done": "done",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class JiraSettings:
+    """The keys of a ``[[sources]]`` table with ``kind = "jira"``."""
+
+    url: str
+    token_env: str
+    user_env: str | None = None  # Cloud: e-mail + API token (basic); absent: Data Center PAT
+    projects: tuple[str, ...] = ()
+    jql: str | None = None
+    blocks_link_types: tuple[str, ...] = ("Blocks",)
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("https://", "http://")):
+            raise ValueError(f"url: {self.url!r} is not an http(s) URL")
+        if bool(self.projects) == bool(self.jql):
+            raise ValueError('projects: set exactly one of projects = [...] or jql = "..."')
+        if not self.blocks_link_types:
+            raise ValueError('blocks_link_types: name at least one link type, e.g. ["Blocks"]')
+
+    def scope(self) -> Mapping[str, tuple[str, ...] | None]:
+        return {"jira_projects": self.projects or None}
+
+
+# --------------------------------------------------------------------------------------------
+# Small parsers (pure functions: unit-tested on their own)
+# --------------------------------------------------------------------------------------------
