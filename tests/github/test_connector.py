@@ -19,7 +19,6 @@ import pytest
 import responses
 from responses import matchers
 
-import connectors.github as gh
 from connectors.base import Link, LinkScope, Page, SyncRequest, Transport
 from connectors.errors import AuthError, RetriesExhausted, ScopeError
 from connectors.github import GitHubConnector, GitHubSettings
@@ -382,7 +381,7 @@ def test_a_page_within_one_second_falls_back_to_offsets(rsps: responses.Requests
 def test_repositories_merge_by_update_so_every_cursor_holds_for_all(
     rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gh, "PER_PAGE", 2)
+    monkeypatch.setattr("connectors.github.walk.PER_PAGE", 2)  # the walk pages by it
     template = fixture("issues_page_web_with_pr.json")[2]
 
     def issue(repo: str, iid: int, minute: int) -> dict[str, Any]:
