@@ -9,17 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import (
-    Event,
-    Gone,
     ItemRef,
-    Link,
-    LinkScope,
-    Move,
-    Page,
-    Quarantined,
-    Sprint,
-    WorkItem,
 )
+from connectors.pages import PageBuilder
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,32 +45,5 @@ class _Episode:
 
 
 @dataclass(slots=True)
-class _Batch:
-    """The records of one page under construction."""
-
-    items: list[WorkItem] = field(default_factory=list)
-    links: list[Link] = field(default_factory=list)
-    scopes: list[LinkScope] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    sprints: dict[str, Sprint] = field(default_factory=dict)
-    quarantined: list[Quarantined] = field(default_factory=list)
-    moves: list[Move] = field(default_factory=list)
-    gone: list[Gone] = field(default_factory=list)
-    memo: dict[str, str | None] = field(default_factory=dict)
-    outside: dict[str, WorkItem] = field(default_factory=dict)  # one hop out, by tracker id
-
-    def page(self, **extra: Any) -> Page:
-        # a parent link is met from both ends (child's parent_issue_url, parent's sub_issues)
-        links = {(ln.origin, ln.link_key): ln for ln in self.links}
-        return Page(
-            items=[*self.outside.values(), *self.items],
-            links=list(links.values()),
-            link_scopes=self.scopes,
-            events=self.events,
-            sprints=list(self.sprints.values()),
-            quarantined=self.quarantined,
-            moves=self.moves,
-            gone=self.gone,
-            memo=self.memo,
-            **extra,
-        )
+class _Batch(PageBuilder):
+    """A GitHub page under construction (``connectors.pages``)."""

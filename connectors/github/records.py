@@ -93,7 +93,7 @@ class RecordReader(GitHubClient):
             repo = _repo_of(raw)
             if repo.lower() not in self._scope and "pull_request" not in raw:
                 item = self._work_item(raw, batch, in_scope=False)
-                batch.outside[item.tracker_id] = item
+                batch.outside_items[item.tracker_id] = item
             return self._ref(f"{repo}#{int(raw['number'])}", raw.get("html_url"), str(raw["id"]))
         except (SkippableError, KeyError, TypeError, ValueError):
             return None

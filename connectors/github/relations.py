@@ -39,9 +39,10 @@ class RelationReader(RecordReader):
         me = self._ref(item.key, item.url, item.tracker_id)
         batch.scopes.append(LinkScope(item.tracker_id, "github_sub_issue", "blocked"))
         if item.parent is not None:
-            batch.links.append(_parent_link(item.parent, me))
+            batch.add_link(_parent_link(item.parent, me))
         if self.settings.text_references:
-            batch.links.extend(self._text_links(raw, repo, me))
+            for link in self._text_links(raw, repo, me):
+                batch.add_link(link)
             batch.scopes.append(LinkScope(item.tracker_id, "text_reference", "blocked"))
         if not changed:
             return
@@ -92,9 +93,7 @@ class RelationReader(RecordReader):
             if ref is None or ref.tracker_id is None:
                 continue
             found[ref.key.lower()] = ref.tracker_id
-            batch.links.append(
-                Link(f"{ref.tracker_id}>{me.tracker_id}", "github_dependency", ref, me)
-            )
+            batch.add_link(Link(f"{ref.tracker_id}>{me.tracker_id}", "github_dependency", ref, me))
         batch.scopes.append(LinkScope(str(me.tracker_id), "github_dependency", "blocked"))
         etag = first.headers.get("etag")
         value = {"etag": etag, "key": me.key, "blockers": found}
@@ -111,7 +110,7 @@ class RelationReader(RecordReader):
             for child in children:
                 ref = self._issue_ref(child, batch)
                 if ref is not None:
-                    batch.links.append(_parent_link(me, ref))
+                    batch.add_link(_parent_link(me, ref))
         batch.scopes.append(LinkScope(str(me.tracker_id), "github_sub_issue", "blocker"))
 
     def _timeline(
@@ -207,8 +206,8 @@ class RelationReader(RecordReader):
     ) -> None:
         """Current links get ``created_at`` from history; removed ones their removal."""
         in_page = {
-            ln.link_key: i
-            for i, ln in enumerate(batch.links)
+            ln.link_key: key
+            for key, ln in batch.links.items()
             if ln.origin == "github_dependency" and ln.blocked.tracker_id == me.tracker_id
         }
         for link_key, ep in episodes.items():
@@ -218,7 +217,7 @@ class RelationReader(RecordReader):
                     link_key, old.origin, old.blocker, old.blocked, created_at=ep.added
                 )
             elif link_key not in current and ep.removed is not None:
-                batch.links.append(
+                batch.add_link(
                     Link(
                         link_key,
                         "github_dependency",

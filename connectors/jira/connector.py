@@ -100,8 +100,10 @@ class JiraConnector:
                 page.memo = {**self._memo, **page.memo}
                 self._memo = {}
             yield page
-        end = min(request.until, request.started_at) if request.until else request.started_at
-        yield Page(cursor=end, memo=self._memo, progress=(done, done))
+        # the walk read everything up to the window's end; sync.cursor.advance caps it at the start
+        yield Page(
+            cursor=request.until or request.started_at, memo=self._memo, progress=(done, done)
+        )
 
     def _types_missing(self, fields: FieldMap) -> bool:
         known = {t.name for t in fields.link_types}

@@ -170,14 +170,16 @@ class IssueReader:
             mine = [c for c in changes if (c.other_key, c.ltype.name, c.self_outward) == pair]
             adds = [c.at for c in mine if c.added]
             link_key = str(entry["id"])
-            batch.links[link_key] = self._link(
-                link_key,
-                ltype,
-                self_outward,
-                self.ref(key, iid),
-                self.ref(other_key, other_id),
-                created=max(adds) if adds else None,
-                removed=None,
+            batch.add_link(
+                self._link(
+                    link_key,
+                    ltype,
+                    self_outward,
+                    self.ref(key, iid),
+                    self.ref(other_key, other_id),
+                    created=max(adds) if adds else None,
+                    removed=None,
+                )
             )
             if self._speaks_for_link(self_outward, other_key):
                 batch.events.extend(self._link_events(iid, mine, link_key))
@@ -206,14 +208,16 @@ class IssueReader:
             if start is None:
                 continue  # removal of a link added before the history we can see
             link_key = f"history:{start.event_key}"
-            batch.links[link_key] = self._link(
-                link_key,
-                change.ltype,
-                change.self_outward,
-                self.ref(key, iid),
-                self.ref(change.other_key),
-                created=start.at,
-                removed=change.at,
+            batch.add_link(
+                self._link(
+                    link_key,
+                    change.ltype,
+                    change.self_outward,
+                    self.ref(key, iid),
+                    self.ref(change.other_key),
+                    created=start.at,
+                    removed=change.at,
+                )
             )
             batch.events.extend(self._link_events(iid, [start, change], link_key))
         # Still-open episodes without a live link: the other end moved (new key) or the link
@@ -274,12 +278,14 @@ class IssueReader:
             rid = str(remote["id"])
             blocker, blocked = (gh, me) if direction == "gh_blocks" else (me, gh)
             link_key = f"{iid}:{rid}"
-            batch.links[link_key] = Link(
-                link_key=link_key,
-                origin="jira_remote_link",
-                blocker=blocker,
-                blocked=blocked,
-                created_at=batch.remote_times.get(link_key),
+            batch.add_link(
+                Link(
+                    link_key=link_key,
+                    origin="jira_remote_link",
+                    blocker=blocker,
+                    blocked=blocked,
+                    created_at=batch.remote_times.get(link_key),
+                )
             )
         batch.scopes.append(LinkScope(iid, "jira_remote_link", "either"))
 
