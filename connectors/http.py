@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
 
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ResponseError
+from urllib3.exceptions import SSLError as TLSError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from connectors.errors import RetriesExhausted
+from connectors.errors import RetriesExhausted, Unreachable
 
 RETRY_STATUSES = frozenset({403, 429, 500, 502, 503, 504})
 
@@ -118,11 +119,18 @@ class BudgetRetry(Retry):
             # A permission 403: hand the response back (raise_on_status=False) so the client
             # library reports it as an auth error, not a retry.
             raise MaxRetryError(_pool, url or "", ResponseError("403 is not a rate limit"))
+        reason = _unreachable(error)
+        if reason is not None and self.history:  # one quick retry made: waiting cannot help
+            host = getattr(_pool, "host", None) or "the configured host"
+            raise Unreachable(f"cannot reach {host}: {reason}")
         try:
             new = super().increment(method, url, response, error, _pool, _stacktrace)
         except MaxRetryError as exc:
             if response is not None:
                 response.drain_conn()
+            if reason is not None:  # a TLS failure is not retried at all ("other" errors)
+                host = getattr(_pool, "host", None) or "the configured host"
+                raise Unreachable(f"cannot reach {host}: {reason}") from None
             raise RetriesExhausted(_exhausted(url, response, error or exc.reason)) from None
         self.stats.retries += 1
         return new
@@ -153,6 +161,19 @@ class BudgetRetry(Retry):
         attempt: int = len(self.history)
         backoff = self.base_backoff * (2 ** max(attempt - 1, 0))
         return float(min(self.max_wait, backoff * random.uniform(0.5, 1.0)))
+
+
+def _unreachable(error: Exception | None) -> str | None:
+    """Why a connection failed for good, or None when a later attempt may succeed."""
+    if isinstance(error, NameResolutionError):
+        return "the name does not resolve"
+    if isinstance(error, TLSError):
+        return "the TLS handshake failed"
+    if isinstance(error, NewConnectionError) and isinstance(
+        error.__cause__, ConnectionRefusedError
+    ):
+        return "the connection was refused"
+    return None
 
 
 def _is_rate_limited(response: BaseHTTPResponse) -> bool:

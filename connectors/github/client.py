@@ -16,7 +16,7 @@ from github import Auth
 from connectors.base import (
     Transport,
 )
-from connectors.errors import AuthError, RetriesExhausted
+from connectors.errors import AuthError, RetriesExhausted, Unreachable
 from connectors.github.batch import (
     _Response,
 )
@@ -139,9 +139,14 @@ class GitHubClient:
         for attempt in range(self._attempts + 1):
             self._pace()
             self._redirect = None
-            status, resp_headers, body = self._gh.requester.requestJson(
-                "GET", path, dict(params or {}), dict(headers)
-            )
+            try:
+                status, resp_headers, body = self._gh.requester.requestJson(
+                    "GET", path, dict(params or {}), dict(headers)
+                )
+            except Unreachable as exc:
+                raise Unreachable(
+                    f"github source {self.name!r}: {exc}; check base_url in its [[sources]] table"
+                ) from None
             data = _json(body)
             wait = self._secondary_wait(status, resp_headers, data, attempt)
             if wait is None:

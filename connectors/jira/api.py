@@ -14,7 +14,14 @@ from requests.adapters import HTTPAdapter
 from connectors.base import (
     Transport,
 )
-from connectors.errors import AuthError, FatalError, RetriesExhausted, ScopeError
+from connectors.errors import (
+    AuthError,
+    FatalError,
+    RetriesExhausted,
+    ScopeError,
+    Unreachable,
+    Vanished,
+)
 from connectors.jira.settings import (
     JiraSettings,
 )
@@ -74,12 +81,15 @@ class JiraApi:
 
     def remote_links(self, issue_id: str) -> list[dict[str, Any]]:
         path = f"/rest/api/2/issue/{issue_id}/remotelink"
-        links = self._call(lambda: self.client.remote_links(issue_id), path)
+        links = self._call(lambda: self.client.remote_links(issue_id), path, per_issue=True)
         return [link.raw for link in links]
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+    def get(
+        self, path: str, params: Mapping[str, Any] | None = None, per_issue: bool = False
+    ) -> Any:
+        """GET JSON; ``per_issue``: a 404/403 means that one issue vanished (``Vanished``)."""
         url = self.base + path
-        return self._call(lambda: self.session.get(url, params=params).json(), path)
+        return self._call(lambda: self.session.get(url, params=params).json(), path, per_issue)
 
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
         url = self.base + path
@@ -87,13 +97,21 @@ class JiraApi:
         headers = {"Content-Type": "application/json"}
         return self._call(lambda: self.session.post(url, data=data, headers=headers).json(), path)
 
-    def _call(self, fn: Any, path: str) -> Any:
+    def _call(self, fn: Any, path: str, per_issue: bool = False) -> Any:
         """Run one request; failures become one-line connector errors (never ``str(JIRAError)``:
         it prints the request headers, credentials included)."""
         try:
             return fn()
         except JIRAError as exc:
+            if per_issue and exc.status_code in (403, 404):
+                raise Vanished(
+                    f"deleted or hidden in Jira (HTTP {exc.status_code} on {path})"
+                ) from None
             raise self._error(exc.status_code, path, exc.response) from None
+        except Unreachable as exc:
+            raise Unreachable(
+                f"jira source {self.name!r}: {exc}; check url in its [[sources]] table"
+            ) from None
         except RetriesExhausted:
             raise
         except requests.RequestException as exc:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from connectors.base import Quarantined
+from connectors.base import Gone, Quarantined
+from connectors.errors import Vanished
 from connectors.jira.api import JiraApi
 from connectors.jira.batch import Batch
 from connectors.jira.settings import CHANGELOG_PAGE
@@ -40,9 +41,15 @@ def dc_histories(api: JiraApi, raw: Mapping[str, Any], batch: Batch) -> list[Map
     total = _int((log or {}).get("total"))
     if total <= len(histories):
         return histories
-    full = api.get(
-        f"/rest/api/2/issue/{raw.get('id')}", {"expand": "changelog", "fields": "created"}
-    )
+    try:
+        full = api.get(
+            f"/rest/api/2/issue/{raw.get('id')}",
+            {"expand": "changelog", "fields": "created"},
+            per_issue=True,
+        )
+    except Vanished as exc:  # deleted since the search listed it: keep what we read, mark it
+        batch.gone.append(Gone(str(raw.get("id")), str(exc)))
+        return histories
     more = (full.get("changelog") or {}) if isinstance(full, Mapping) else {}
     histories = list(more.get("histories") or histories)
     if _int(more.get("total")) > len(histories):

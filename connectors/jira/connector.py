@@ -8,13 +8,14 @@ from typing import Any, ClassVar
 
 from connectors.base import (
     Census,
+    Gone,
     LinkScope,
     Page,
     Quarantined,
     SyncRequest,
     Transport,
 )
-from connectors.errors import FatalError, SkippableError
+from connectors.errors import FatalError, SkippableError, Vanished
 from connectors.jira.api import (
     JiraApi,
 )
@@ -286,7 +287,11 @@ class JiraConnector:
             del batch.links[key]
 
     def _fetch_remote(self, iid: str, key: str, batch: Batch) -> None:
-        remotes = self.api.remote_links(iid)
+        try:
+            remotes = self.api.remote_links(iid)
+        except Vanished as exc:  # deleted since the search listed it: missing, not a failure
+            batch.gone.append(Gone(iid, str(exc)))
+            return
         self._reader.remote_links(iid, key, remotes, batch)
 
     def _one_hop(self, batch: Batch, cloud: bool) -> None:

@@ -62,6 +62,10 @@ class SourceStatus:
     lag: timedelta | None
     stale: bool
     failing: bool
+    # the last successful load of any mode (a backfill loads as much as a sync): a newcomer who
+    # backfilled is told so; staleness and lag stay about the incremental sync
+    last_load: datetime | None = None
+    last_load_mode: str | None = None
 
     @property
     def verdict(self) -> str:
@@ -69,7 +73,16 @@ class SourceStatus:
             return "FAILING"
         if self.stale:
             return "STALE"
-        return "never synced" if self.last_success is None else "ok"
+        if self.last_success is None:
+            return "never synced" if self.last_load is None else f"loaded by {self.last_load_mode}"
+        return "ok"
+
+    @property
+    def success_text(self) -> str:
+        """The "last success" cell: the incremental sync, else the last load and its mode."""
+        if self.last_success is None and self.last_load is not None:
+            return f"{_when(self.last_load, '?')} ({self.last_load_mode}; no incremental sync yet)"
+        return _when(self.last_success, "never synced")
 
 
 def add(sub: argparse._SubParsersAction[Any]) -> None:
@@ -150,7 +163,10 @@ def _source_status(
             last_success is None or last_error_at > last_success
         )
     lag = now - last_success if last_success else None
+    load = _last_load(session, src)
     return SourceStatus(
+        last_load=load[0] if load else None,
+        last_load_mode=load[1] if load else None,
         name=src.name,
         kind=src.kind,
         last_success=last_success,
@@ -162,6 +178,29 @@ def _source_status(
         stale=lag is not None and lag > threshold,
         failing=failing,
     )
+
+
+def _last_load(session: Session, src: Source) -> tuple[datetime, str] | None:
+    """When and by which mode this source last loaded successfully (runs, else states)."""
+    run = session.execute(
+        select(SyncRun.finished_at, SyncRun.mode)
+        .where(
+            SyncRun.source_id == src.id,
+            SyncRun.outcome == "success",
+            SyncRun.finished_at.is_not(None),
+        )
+        .order_by(SyncRun.finished_at.desc())
+        .limit(1)
+    ).first()
+    if run is not None and run[0] is not None:
+        return run[0], run[1]
+    state = session.execute(
+        select(SyncState.last_success_at, SyncState.mode)
+        .where(SyncState.source_id == src.id, SyncState.last_success_at.is_not(None))
+        .order_by(SyncState.last_success_at.desc())
+        .limit(1)
+    ).first()
+    return (state[0], state[1]) if state is not None and state[0] is not None else None
 
 
 def _summary(run: SyncRun) -> RunSummary:
@@ -188,7 +227,7 @@ def render_lines(statuses: Sequence[SourceStatus], config: Config) -> list[str]:
         lines.append("no sources configured; add [[sources]] tables to the config")
     for s in statuses:
         lines.append(f"source {s.name} ({s.kind}): {s.verdict}")
-        lines.append(f"  last success: {_when(s.last_success, 'never synced')}")
+        lines.append(f"  last success: {s.success_text}")
         lines.append(f"  lag: {_lag(s)}")
         lines.append(f"  cursor: {_when(s.cursor, 'none')}")
         lines.append(f"  last run: {_run(s.last_run)}")
@@ -210,7 +249,7 @@ def render_table(statuses: Sequence[SourceStatus], config: Config, console: Cons
             s.name,
             s.kind,
             f"[{style}]{s.verdict}[/]",
-            _when(s.last_success, "never synced"),
+            s.success_text,
             _lag(s),
             _when(s.cursor, "none"),
             _run(s.last_run),

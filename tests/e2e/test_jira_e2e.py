@@ -531,3 +531,72 @@ def test_bad_token_is_one_line_without_the_secret(
     assert "\n" not in message
     assert "wrong-token-value" not in message
     assert cloud_fake.email not in message
+
+
+def test_an_issue_deleted_between_two_calls_goes_missing_and_the_sync_goes_on(
+    tmp_path: Path,
+    cloud_fake: FakeJira,
+    sqlite_url: str,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = cloud_fake
+    victim = fake.resolve("PAY-4")
+    assert victim
+    fake.add_remote_link(victim, "https://github.com/acme/web/issues/7", "is blocked by")
+
+    def delete_once_read(method: str, path: str, body: Any) -> None:
+        ids = (body or {}).get("issueIdsOrKeys") or [] if isinstance(body, dict) else []
+        if path.endswith("/issue/bulkfetch") and str(victim) in map(str, ids):
+            fake.delete(victim)
+
+    fake.after_request.append(delete_once_read)
+    db = open_engine(sqlite_url)
+    engine = make(tmp_path, fake, sqlite_url, db, clock, monkeypatch)
+    engine.sync("jira")
+
+    remote_calls = [r for r in fake.requests if r.path.endswith(f"/issue/{victim}/remotelink")]
+    assert [r.status for r in remote_calls] == [404]
+    stored = items(db)
+    assert stored[str(victim)].missing
+    assert "404" in (stored[str(victim)].missing_reason or "")
+    assert sum(not i.missing for i in stored.values()) >= 100  # the rest of the scope is in
+    with Session(db) as s:
+        runs = list(s.scalars(select(t.SyncRun)))
+    assert [r.outcome for r in runs] == ["success"]
+
+    fake.after_request.clear()
+    clock.tick(minutes=5)
+    engine.sync("jira")  # the next run is not failed by it either
+    with Session(db) as s:
+        assert [r.outcome for r in s.scalars(select(t.SyncRun))] == ["success", "success"]
+
+
+def test_status_after_a_backfill_shows_the_load_and_its_mode(
+    tmp_path: Path,
+    cloud_fake: FakeJira,
+    sqlite_url: str,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A newcomer who backfilled is told what was loaded, not "never synced" (issue 10 §4);
+    staleness stays about the incremental sync."""
+    from sync.cli import main
+
+    db = open_engine(sqlite_url)
+    engine = make(tmp_path, cloud_fake, sqlite_url, db, clock, monkeypatch)
+    engine.backfill("jira")
+    capsys.readouterr()
+    code = main(["status", "--config", str(tmp_path / "trainyard.toml")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "source jira (jira): loaded by backfill" in out
+    assert "(backfill; no incremental sync yet)" in out
+    assert "never synced" not in out
+    assert "lag: -" in out  # the lag is the incremental sync's: there is none yet
+    engine.sync("jira")
+    main(["status", "--config", str(tmp_path / "trainyard.toml")])
+    out = capsys.readouterr().out
+    assert "no incremental sync yet" not in out  # the engine's clock is days ago: STALE is right
+    assert "last success: 2026-11-20" in out

@@ -294,6 +294,9 @@ class FakeJira:
         self.lock = threading.RLock()
         self.requests: list[Logged] = []
         self.faults: list[Fault] = []
+        # called as (method, path, body) after each answer, under the lock: lets a test change
+        # the tracker between two calls of one run (an issue deleted after it was listed)
+        self.after_request: list[Callable[[str, str, Any], None]] = []
         self.version = 0
         self._cache: dict[tuple[str, int], list[tuple[Any, ...]]] = {}
         self._over: dict[int, FIssue] = {}
@@ -1439,6 +1442,8 @@ class _Handler(BaseHTTPRequestHandler):
                 status, payload, headers = fake.handle(method, parsed.path, params, body)
             except (ValueError, TypeError, KeyError) as exc:
                 status, payload, headers = 400, {"errorMessages": [f"bad request: {exc}"]}, {}
+            for hook in fake.after_request:
+                hook(method, parsed.path, body)
         self._log(method, parsed.path, params, body, status)
         self._send(status, payload, headers)
 
