@@ -59,11 +59,12 @@ def run_create(args: argparse.Namespace) -> int:
             stored = freeze(session, config, args.pi, at, args.name, now)
         except ReportError as exc:
             raise RunError(f"{exc}") from None
+        message = (
+            f"stored baseline {stored.name!r} of {args.pi}: {len(stored.items)} features, "
+            f"{len(stored.dependencies)} dependencies, as of {_local(stored.at, tz)}"
+        )
         session.commit()
-    print(
-        f"stored baseline {stored.name!r} of {args.pi}: {len(stored.items)} features, "
-        f"{len(stored.dependencies)} dependencies, as of {_local(stored.at, tz)}"
-    )
+    print(message)
     return 0
 
 
