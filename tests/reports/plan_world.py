@@ -31,6 +31,7 @@ class PlanWorld(World):
         super().__init__(**kw)
         self.types: dict[str, str] = {}
         self.gone: dict[str, datetime] = {}
+        self.urls: dict[str, str] = {}  # a tracker URL other than the default (hostile ones)
         self.objectives: dict[str, tuple[float | None, float | None, bool]] = {}
         for seq in range(1, 7):  # jira sprints S1..S6 are PI 1's iterations, S7 is PI 2 · I1
             self.sprint("jira", f"S{seq}", "PI 1", seq)
@@ -59,6 +60,7 @@ class PlanWorld(World):
         for row in super()._item_rows(cut, *args):
             key = row["key"]
             row["type"] = self.types.get(key, "story")
+            row["url"] = self.urls.get(key, row["url"])
             gone = self.gone.get(key)
             if gone is not None and gone <= cut:
                 row.update(missing=True, missing_since=gone, missing_reason="deleted")

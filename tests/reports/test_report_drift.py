@@ -17,6 +17,7 @@ F-2 blocks E-1 (green then and now: neither added nor reddened); F-6 blocks F-2 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -210,3 +211,38 @@ def test_unknown_pi_and_future_baseline(world: PlanWorld, session: Session) -> N
         drift_report(session, context(AS_OF), "PI 9")
     with pytest.raises(ReportError, match="has not come yet"):
         drift_report(session, context(at("2026-01-05", "12:00")), "PI 1")
+
+
+class _Dom(HTMLParser):
+    """The elements and attributes of an HTML document (parsed, not string-matched)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.hrefs: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.hrefs.extend(v or "" for k, v in attrs if k == "href")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_hostile_tracker_text_is_inert(session: Session) -> None:
+    w = drift_world()
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    w.feature("X-1", at("2026-01-02"), sprint="S1", title=hostile)
+    w.urls["X-1"] = "javascript:alert(3)"
+    w.write(session)
+    html = render_plan(drift_report(session, context(AS_OF), "PI 1"), "html")
+    dom = _Dom()
+    dom.feed(html)
+    assert "script" not in dom.tags
+    assert "img" not in dom.tags
+    assert not [h for h in dom.hrefs if not h.startswith("https://")]
+    assert hostile in "".join(dom.text)  # shown as text
+    md = render_plan(drift_report(session, context(AS_OF), "PI 1"), "md")
+    assert "<script>" not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
