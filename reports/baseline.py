@@ -64,7 +64,7 @@ def stored_baselines(
     )
     if pi is not None:
         query = query.where(PI.name == pi)
-    return [StoredBaseline(*row) for row in session.execute(query).tuples()]
+    return [StoredBaseline(*row) for row in session.execute(query)]
 
 
 def load_stored(session: Session, train: TrainInfo, pi: str, name: str) -> Plan | None:

@@ -76,7 +76,7 @@ def read_objectives(reader: StateReader, pi: str) -> ObjectivesLayer:
         WorkItem.source_id.in_(sorted(reader.train_sources)),
         WorkItem.created_at <= reader.t,
     )
-    values = {row[0]: row[1:] for row in reader.session.execute(query).tuples()}
+    values = {row[0]: row[1:] for row in reader.session.execute(query)}
     found: list[Objective] = []
     notes: list[Finding] = []
     for item_id, state in reader.states(list(values)).items():

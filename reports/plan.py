@@ -126,7 +126,7 @@ def _features(reader: StateReader) -> dict[Ref, PlannedItem]:
         WorkItem.source_id.in_(sorted(reader.train_sources)),
         WorkItem.created_at <= reader.t,
     )
-    types = dict(reader.session.execute(query).tuples().all())
+    types = dict(reader.session.execute(query).all())
     found: dict[Ref, PlannedItem] = {}
     for item_id, state in reader.states(list(types)).items():
         view = reader.view(state)
