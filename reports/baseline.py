@@ -96,7 +96,8 @@ def load_stored(session: Session, train: TrainInfo, pi: str, name: str) -> Plan 
 
 
 def _end(source: str, key: str, items: dict[Ref, PlannedItem]) -> ItemView:
-    """A dependency end: the planned feature's ITEM, else what the baseline kept (its REF)."""
+    """A dependency end: the planned feature's ITEM, else what the baseline kept (its REF; the
+    ITEM then says ``outside_train`` as for any end the snapshot holds no row of)."""
     planned = items.get(Ref(source, key))
     return (
         planned.item if planned else ItemView(source, key, "", "", "", None, "", "todo", None, True)
@@ -121,19 +122,20 @@ def choose_baseline(
         at = parse_time(spec)
         if at is None:
             names = ", ".join(b.name for b in stored_baselines(session, train, pi)) or "none"
-            raise BaselineNotFound(
+            raise BaselineChoiceError(
                 f"--baseline {spec!r} is neither a stored baseline of {pi} nor a time; "
                 f"stored baselines: {names} (or give a time such as 2026-10-06T09:00)"
             )
     else:
         at = default_baseline_at(session, train, info)
     if at > ctx.now:
-        raise ReportError(
+        raise BaselineChoiceError(
             f"the baseline of {pi} is at {at.isoformat()}, which has not come yet; "
             "pass --baseline with an earlier time"
         )
     return plan_at(session, ctx, pi, at)
 
 
-class BaselineNotFound(ReportError):
-    """``--baseline`` names nothing: a usage error (exit 2) rather than a failed run."""
+class BaselineChoiceError(ReportError):
+    """The baseline asked for does not exist, lies in the future or after ``--as-of``: a usage
+    error (exit 2) rather than a failed run."""

@@ -32,12 +32,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reports.baseline import choose_baseline
+from reports.baseline import BaselineChoiceError, choose_baseline
 from reports.dependencies import Analysis
 from reports.header import build_header
 from reports.hygiene import findings
 from reports.plan import Plan, PlannedDependency, PlannedItem, plan_with_analysis
-from reports.state import ReportContext, ReportError, StateReader, TrainInfo, load_train
+from reports.state import ReportContext, StateReader, TrainInfo, load_train
 from reports.views import Finding, Header, ItemView
 
 CHANGES = ("as_planned", "moved_later", "moved_earlier", "carried_over", "removed", "left_train")
@@ -149,7 +149,7 @@ def drift_with_analysis(
     parse = parse_time or _no_time
     base = choose_baseline(session, ctx, pi, spec, parse)
     if base.at > ctx.as_of:
-        raise ReportError(
+        raise BaselineChoiceError(
             f"the baseline ({base.at.isoformat()}) is after --as-of {ctx.as_of.isoformat()}; "
             "drift compares a later state with an earlier plan"
         )

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from reports.baseline import BaselineNotFound
+from reports.baseline import BaselineChoiceError
 from reports.drift import DriftReport, drift_report
 from reports.plan_render import PlanReport, render_plan
 from reports.predictability import PredictabilityReport, predictability_report
@@ -73,7 +73,7 @@ def build_pi_report(
         if name == "drift":
             return drift_report(session, ctx, args.pi, args.baseline, parse_time)
         return predictability_report(session, ctx, args.pi, args.baseline, parse_time)
-    except BaselineNotFound as exc:
+    except BaselineChoiceError as exc:
         raise UsageError(str(exc)) from None
 
 

@@ -164,6 +164,9 @@ def test_predictability_defaults_to_the_current_pi(
         (["baseline", "create", "--pi", "PI 1", "--at", "soon"], "--at 'soon' is not a time"),
         (["baseline", "create", "--pi", "PI 2"], "has not come yet; pass --at"),
         (["baseline", "list", "--pi", "PI 7"], "known PIs: PI 0, PI 1, PI 2"),
+        (["report", "drift", "--pi", "PI 1", "--as-of", "2026-01-05T12:00"],
+         "is after --as-of"),
+        (["report", "drift", "--pi", "PI 1", "--baseline", "2026-03-01"], "has not come yet"),
     ],
 )  # fmt: skip
 def test_bad_arguments_exit_2(
