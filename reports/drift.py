@@ -153,7 +153,7 @@ def drift_with_analysis(
             f"the baseline ({base.at.isoformat()}) is after --as-of {ctx.as_of.isoformat()}; "
             "drift compares a later state with an earlier plan"
         )
-    now, analysis = plan_with_analysis(session, ctx, pi, ctx.as_of)
+    now, analysis = plan_with_analysis(session, ctx, pi, ctx.as_of, base.items.keys())
     train = load_train(session, ctx.train)
     layer = DriftLayer(
         pi=pi,

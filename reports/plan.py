@@ -6,9 +6,9 @@ The plan is what the board showed then, rebuilt from the event history through t
 their rules for planned iteration and health exactly:
 
 * **Features**: train items of type ``feature`` or ``epic`` (``LEVEL_TYPES``) whose planned
-  iteration at the instant lies in the PI. ``known`` also keeps every feature-level item of the
-  train's sources as it stood then, planned elsewhere, unplanned or outside the train: drift
-  needs to know where a baseline feature went.
+  iteration at the instant lies in the PI. ``known`` also keeps the features asked for by REF
+  as they stood then, planned elsewhere, unplanned or outside the train: drift needs to know
+  where a baseline feature went.
 * **Dependencies**: the open dependencies at the instant with at least one end among the
   planned features, with their health then and ``created_at`` (when the link was last added).
 * The **default baseline** of a PI is its plan at ``pis.baseline_at`` (the config's
@@ -17,13 +17,14 @@ their rules for planned iteration and health exactly:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from model.tables import PI, WorkItem
+from model.tables import PI, Event, WorkItem
 from reports.dependencies import Analysis, analyse, health
 from reports.state import PIInfo, ReportContext, ReportError, StateReader, TrainInfo
 from reports.views import ItemView, Ref
@@ -98,12 +99,19 @@ def plan_at(session: Session, ctx: ReportContext, pi_name: str, at: datetime) ->
 
 
 def plan_with_analysis(
-    session: Session, ctx: ReportContext, pi_name: str, at: datetime
+    session: Session,
+    ctx: ReportContext,
+    pi_name: str,
+    at: datetime,
+    also: Collection[Ref] = (),
 ) -> tuple[Plan, Analysis]:
-    """The plan and the dependency analysis it was read from (hygiene findings come from it)."""
+    """The plan and the dependency analysis it was read from (hygiene findings come from it).
+
+    ``known`` holds the planned features plus the features named in ``also`` (wherever they
+    are: drift asks where the baseline's features went)."""
     reader = StateReader(session, replace(ctx, as_of=at, now=max(ctx.now, at)))
     find_pi(reader.train, pi_name)
-    known = _features(reader)
+    known = _features(reader, pi_name, also)
     items = {ref: p for ref, p in known.items() if p.pi == pi_name and not p.item.outside_train}
     analysis = analyse(reader)
     deps: dict[DepKey, PlannedDependency] = {}
@@ -119,12 +127,29 @@ def plan_with_analysis(
     return Plan(pi_name, reader.t, items, deps, known), analysis
 
 
-def _features(reader: StateReader) -> dict[Ref, PlannedItem]:
-    """Every feature-level item of the train's sources that exists at T (also gone ones)."""
+def _features(reader: StateReader, pi: str, also: Collection[Ref]) -> dict[Ref, PlannedItem]:
+    """Feature-level items of the train's sources existing at T that may be planned in ``pi``
+    at T, plus those named in ``also``; the reader then says exactly where each stood.
+
+    May be planned in the PI at T (a superset, in SQL): the stored sprint maps into the PI, or
+    the sprint changed after T (so the stored one says nothing about T)."""
+    sprints = [sid for sid, it in reader.sprint_iteration.items() if it.pi == pi]
+    moved = exists(
+        select(Event.id).where(
+            Event.item_id == WorkItem.id, Event.field == "sprint", Event.at > reader.t
+        )
+    )
+    names = {name: sid for sid, name in reader.source_names.items()}
+    named = [
+        and_(WorkItem.source_id == names[ref.source], WorkItem.key == ref.key)
+        for ref in also
+        if ref.source in names
+    ]
     query = select(WorkItem.id, WorkItem.type).where(
         WorkItem.type.in_(LEVEL_TYPES),
         WorkItem.source_id.in_(sorted(reader.train_sources)),
         WorkItem.created_at <= reader.t,
+        or_(WorkItem.sprint_id.in_(sprints), moved, *named),
     )
     types = dict(reader.session.execute(query).all())
     found: dict[Ref, PlannedItem] = {}
