@@ -71,6 +71,7 @@ from connectors.base import (
     WorkItem,
 )
 from connectors.errors import AuthError, RetriesExhausted, ScopeError, SkippableError
+from connectors.objectives import from_labels
 
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 API_ISSUE = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)$")
@@ -105,6 +106,10 @@ class GitHubSettings:
     reference_patterns: tuple[str, ...] = (r"blocked\s+by", r"depends\s+on")
     dependency_sweep_minutes: int = 60  # re-read blocked_by of open issues this often
     rate_limit_reserve: int = 200  # below this many requests left, spread the rest until reset
+    objective_label: str | None = None  # PI objectives: issues carrying this label
+    business_value_prefix: str = "bv:"  # "bv:8": planned business value
+    actual_business_value_prefix: str = "bv-actual:"  # "bv-actual:7": actual business value
+    uncommitted_label: str = "uncommitted"  # marks an uncommitted objective
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("https://", "http://")):
@@ -742,6 +747,13 @@ class GitHubConnector:
         issue_type = (
             (raw.get("type") or {}).get("name") if isinstance(raw.get("type"), dict) else None
         )
+        facts = from_labels(
+            labels,
+            objective_label=self.settings.objective_label,
+            planned_prefix=self.settings.business_value_prefix,
+            actual_prefix=self.settings.actual_business_value_prefix,
+            uncommitted_label=self.settings.uncommitted_label,
+        )
         return WorkItem(
             tracker_id=str(tracker_id),
             key=f"{repo}#{number}",
@@ -759,6 +771,10 @@ class GitHubConnector:
             sprint_id=sprint_id,
             parent=parent,
             in_scope=in_scope,
+            objective=facts.objective,
+            business_value=facts.business_value,
+            actual_business_value=facts.actual_business_value,
+            committed=facts.committed,
         )
 
     def _issue_ref(self, raw: dict[str, Any], batch: _Batch) -> ItemRef | None:

@@ -57,6 +57,7 @@ from connectors.base import (
     WorkItem,
 )
 from connectors.errors import AuthError, FatalError, RetriesExhausted, ScopeError, SkippableError
+from connectors.objectives import from_jira
 
 CENSUS_PAGE = 5000  # search/jql returns up to 5000 ids a page when only id/updated are asked
 BULK = 100  # issue/bulkfetch takes at most 100 ids
@@ -107,6 +108,21 @@ class JiraSettings:
     projects: tuple[str, ...] = ()
     jql: str | None = None
     blocks_link_types: tuple[str, ...] = ("Blocks",)
+    # PI objectives (connectors.objectives): by issue type or label; values by field name
+    objective_issue_type: str | None = None
+    objective_label: str | None = None
+    business_value_field: str = "Business Value"
+    actual_business_value_field: str = "Actual Business Value"
+    committed_field: str | None = None
+    uncommitted_label: str = "uncommitted"
+
+    @property
+    def reads_objectives(self) -> bool:
+        return bool(self.objective_issue_type or self.objective_label)
+
+    def objective_field_names(self) -> tuple[str, ...]:
+        names = (self.business_value_field, self.actual_business_value_field, self.committed_field)
+        return tuple(n for n in names if n) if self.reads_objectives else ()
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("https://", "http://")):
@@ -299,6 +315,12 @@ class FieldMap:
     epic_link: str | None = None
     parent_link: str | None = None
     link_types: tuple[LinkType, ...] = ()
+    named: tuple[tuple[str, str], ...] = ()  # (folded name, id) of every custom field
+
+    def id_named(self, name: str | None) -> str | None:
+        """A custom field's id by its name (case-insensitive), as objectives configure them."""
+        folded = (name or "").casefold()
+        return next((fid for n, fid in self.named if n == folded), None) if folded else None
 
     def custom_ids(self) -> list[str]:
         ids = (
@@ -320,6 +342,7 @@ class FieldMap:
             "epic_link": self.epic_link,
             "parent_link": self.parent_link,
             "link_types": [[t.name, t.inward, t.outward] for t in self.link_types],
+            "named": [list(pair) for pair in self.named],
         }
         return json.dumps(data, sort_keys=True)
 
@@ -338,6 +361,7 @@ class FieldMap:
                 epic_link=data.get("epic_link"),
                 parent_link=data.get("parent_link"),
                 link_types=types,
+                named=tuple((str(n), str(i)) for n, i in data.get("named", [])),
             )
         except (ValueError, KeyError, TypeError):
             return None  # a memo from an older layout: rediscover
@@ -345,6 +369,7 @@ class FieldMap:
     @classmethod
     def discover(cls, fields: Iterable[Mapping[str, Any]], link_types: Iterable[Any]) -> FieldMap:
         found: dict[str, str] = {}
+        named: list[tuple[str, str]] = []
         for fld in fields:
             schema = fld.get("schema") or {}
             custom = str(schema.get("custom") or "")
@@ -352,6 +377,8 @@ class FieldMap:
             fid = str(fld.get("id") or "")
             if not fid:
                 continue
+            if fid.startswith("customfield_"):
+                named.append((name.casefold(), fid))
             if custom == SPRINT_SCHEMA:
                 found.setdefault("sprint", fid)
             elif custom in TEAM_SCHEMAS:
@@ -371,7 +398,7 @@ class FieldMap:
             for t in link_types
             if isinstance(t, Mapping) and t.get("name")
         )
-        return cls(link_types=types, **found)
+        return cls(link_types=types, named=tuple(named), **found)
 
 
 # --------------------------------------------------------------------------------------------
@@ -615,8 +642,32 @@ class IssueReader:
             flag_reason=_latest_reason(comments) if flagged else None,
             story_points=self._points(fields),
             in_scope=in_scope,
+            **self._objective(fields),
         )
         return item, sprints
+
+    def _objective(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """The objective facts of an issue (``connectors.objectives``), as record fields."""
+        s = self.settings
+        if not s.reads_objectives:
+            return {}
+        ids = [self.fields.id_named(n) for n in (s.business_value_field,
+               s.actual_business_value_field, s.committed_field)]  # fmt: skip
+        planned, actual, committed = (fields.get(i) if i else None for i in ids)
+        facts = from_jira(
+            str(_mapping(fields, "issuetype").get("name") or ""),
+            [str(x) for x in _list(fields, "labels")],
+            objective_issue_type=s.objective_issue_type,
+            objective_label=s.objective_label,
+            planned=planned,
+            actual=actual,
+            committed=committed,
+            has_committed_field=ids[2] is not None,
+            uncommitted_label=s.uncommitted_label,
+        )
+        return {"objective": facts.objective, "business_value": facts.business_value,
+                "actual_business_value": facts.actual_business_value,
+                "committed": facts.committed}  # fmt: skip
 
     def _sprints(self, fields: Mapping[str, Any]) -> list[Sprint]:
         value = fields.get(self.fields.sprint) if self.fields.sprint else None
@@ -1016,6 +1067,8 @@ class JiraConnector:
 
     def _types_missing(self, fields: FieldMap) -> bool:
         known = {t.name for t in fields.link_types}
+        if self.settings.reads_objectives and not fields.named:  # a memo from before objectives
+            return True
         return any(name not in known for name in self.settings.blocks_link_types)
 
     def _discover(self, cloud: bool) -> FieldMap:
@@ -1143,7 +1196,8 @@ class JiraConnector:
             "project",
             "comment",
         ]
-        return base + self._fields.custom_ids()
+        wanted = [self._fields.id_named(n) for n in self.settings.objective_field_names()]
+        return base + self._fields.custom_ids() + [i for i in wanted if i]
 
     def _cloud_fetch(self, todo: Sequence[CensusEntry], request: SyncRequest) -> Batch:
         ids = [e.tracker_id for e in todo]
