@@ -100,6 +100,11 @@ class WorkItem:
     flag_reason: str | None = None
     story_points: float | None = None
     in_scope: bool = True  # False: fetched one hop out, outside the configured scope
+    # PI objectives (``connectors.objectives``): business values as the tracker states them
+    objective: bool = False
+    business_value: float | None = None
+    actual_business_value: float | None = None
+    committed: bool = True
 
     def __post_init__(self) -> None:
         for name in ("created_at", "updated_at", "resolved_at"):

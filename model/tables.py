@@ -80,6 +80,7 @@ class PI(Base):
     name: Mapped[str] = mapped_column(String(200))
     start: Mapped[date] = mapped_column(Date)
     end: Mapped[date] = mapped_column(Date)  # exclusive
+    baseline_at: Mapped[datetime | None]  # config's baseline_at (None: end of the first day)
 
     train: Mapped[Train] = relationship(back_populates="pis")
     iterations: Mapped[list[Iteration]] = relationship(
@@ -239,6 +240,11 @@ class WorkItem(Base):
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     census_run_id: Mapped[int | None] = mapped_column(Integer)  # last census that listed it
+    # PI objectives (issue 11 §3): business value 1-10 as the tracker states it now
+    objective: Mapped[bool] = mapped_column(Boolean, default=False)
+    business_value: Mapped[float | None] = mapped_column(Float)  # planned
+    actual_business_value: Mapped[float | None] = mapped_column(Float)
+    committed: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Link(Base):
@@ -327,3 +333,64 @@ class StatusCategoryRow(Base):
     )
     status: Mapped[str] = mapped_column(String(200), primary_key=True)
     category: Mapped[str] = mapped_column(String(20))
+
+
+class PIBaseline(Base):
+    """An explicitly frozen PI plan (``trainyard baseline create``): survives later history
+    loss, such as deleted issues, because it copies what it shows instead of pointing at it."""
+
+    __tablename__ = "pi_baselines"
+    __table_args__ = (UniqueConstraint("pi_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pi_id: Mapped[int] = mapped_column(ForeignKey("pis.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]  # the instant the plan describes
+    created_at: Mapped[datetime]  # when it was frozen
+
+    items: Mapped[list[BaselineItem]] = relationship(
+        back_populates="baseline", cascade="all, delete-orphan"
+    )
+    dependencies: Mapped[list[BaselineDependency]] = relationship(
+        back_populates="baseline", cascade="all, delete-orphan"
+    )
+
+
+class BaselineItem(Base):
+    """A feature planned in the PI at the baseline, copied (the item may be deleted later)."""
+
+    __tablename__ = "pi_baseline_items"
+    __table_args__ = (UniqueConstraint("baseline_id", "source", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    baseline_id: Mapped[int] = mapped_column(ForeignKey("pi_baselines.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(300))
+    tracker_id: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(1000), default="")
+    type: Mapped[str] = mapped_column(String(20))
+    team: Mapped[str | None] = mapped_column(String(200))  # None: unmapped
+    iteration: Mapped[str] = mapped_column(String(200))
+    iteration_seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(200), default="")
+    status_category: Mapped[str] = mapped_column(String(20), default="todo")
+
+    baseline: Mapped[PIBaseline] = relationship(back_populates="items")
+
+
+class BaselineDependency(Base):
+    """An open dependency touching a planned feature at the baseline, with its health then."""
+
+    __tablename__ = "pi_baseline_dependencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    baseline_id: Mapped[int] = mapped_column(ForeignKey("pi_baselines.id", ondelete="CASCADE"))
+    blocker_source: Mapped[str] = mapped_column(String(100))
+    blocker_key: Mapped[str] = mapped_column(String(300))
+    blocked_source: Mapped[str] = mapped_column(String(100))
+    blocked_key: Mapped[str] = mapped_column(String(300))
+    health: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+
+    baseline: Mapped[PIBaseline] = relationship(back_populates="dependencies")

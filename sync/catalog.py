@@ -7,6 +7,7 @@ teams, PIs and sources removed from the config are kept (history references them
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +40,7 @@ def ensure_catalog(session: Session, config: Config) -> Train:
             pi = PI(name=pi_cfg.name, start=pi_cfg.start, end=pi_cfg.end)
             train.pis.append(pi)
         pi.start, pi.end = pi_cfg.start, pi_cfg.end
+        pi.baseline_at = pi_cfg.baseline_instant(ZoneInfo(config.train.timezone))
         _iterations(pi, pi_cfg)
     for src in config.sources:
         row = session.scalar(select(Source).where(Source.name == src.name))

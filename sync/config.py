@@ -59,6 +59,14 @@ class PIConfig:
     iterations: int = 5
     iteration_days: int = 14
     ip_iteration: bool = True
+    baseline_at: datetime | None = None  # the PI plan's instant (default: end of the first day)
+
+    def baseline_instant(self, tz: ZoneInfo) -> datetime | None:
+        """``baseline_at`` as an aware instant; a local date-time is in the train's zone."""
+        if self.baseline_at is None:
+            return None
+        at = self.baseline_at
+        return at.replace(tzinfo=tz) if at.tzinfo is None else at
 
     @property
     def end(self) -> date:
@@ -326,6 +334,14 @@ class _Checker:
             if isinstance(value, str):
                 return value
             self.fail(dotted, f"expected a string, got {_tname(value)}", 'quote it: "..."')
+        if hint is datetime:
+            if isinstance(value, datetime):
+                return value
+            self.fail(
+                dotted,
+                f"expected a date-time, got {_tname(value)}",
+                "write 2026-10-05T18:00:00 (train time zone) or with Z / an offset, no quotes",
+            )
         if hint is date:
             if isinstance(value, date) and not hasattr(value, "hour"):
                 return value
@@ -407,6 +423,7 @@ class _Checker:
                     "a PI needs at least one iteration of at least one day",
                     "set iterations and iteration_days to 1 or more",
                 )
+        self.baselines(config)
         pis = config.calendar.pis
         ordered = sorted(range(len(pis)), key=lambda i: pis[i].start)
         for b, a in itertools.pairwise(ordered):
@@ -436,6 +453,22 @@ class _Checker:
                             f"team {team.name!r} names {value!r}, which no source syncs",
                             f"add it to a source's scope or use one of: {listed}",
                         )
+
+    def baselines(self, config: Config) -> None:
+        """Each PI's ``baseline_at`` lies within the PI (local days in the train's zone)."""
+        tz = ZoneInfo(config.train.timezone)
+        for i, pi in enumerate(config.calendar.pis):
+            at = pi.baseline_instant(tz)
+            if at is None:
+                continue
+            start = datetime.combine(pi.start, time(0), tzinfo=tz)
+            end = datetime.combine(pi.end, time(0), tzinfo=tz)
+            if not start <= at < end:
+                self.fail(
+                    f"calendar.pis[{i}].baseline_at",
+                    f"{at.isoformat()} is outside PI {pi.name!r}",
+                    f"use a time from {pi.start.isoformat()} to before {pi.end.isoformat()}",
+                )
 
     def named(self, key: str, name: str) -> None:
         if not name.strip():

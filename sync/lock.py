@@ -52,9 +52,7 @@ _LOCK_ARGS = "hashtext('trainyard-source:' || current_database() || '.' || curre
 
 def _try_acquire(engine: Engine, pg_conn: Connection | None, source_id: int) -> bool:
     if pg_conn is not None:
-        got = pg_conn.execute(
-            text(f"SELECT pg_try_advisory_lock({_LOCK_ARGS})"), {"k": source_id}
-        )
+        got = pg_conn.execute(text(f"SELECT pg_try_advisory_lock({_LOCK_ARGS})"), {"k": source_id})
         pg_conn.commit()
         if not got.scalar():
             return False

@@ -23,10 +23,13 @@ from model.db import (
 from model.tables import (
     PI,
     Base,
+    BaselineDependency,
+    BaselineItem,
     ConnectorMemo,
     Event,
     Iteration,
     Link,
+    PIBaseline,
     QuarantinedRecord,
     Source,
     StatusCategoryRow,
@@ -202,7 +205,19 @@ def one_of_everything(session: Session) -> list[Base]:
     quarantined = QuarantinedRecord(
         source_id=source.id, run_id=run.id, tracker_key="CHK-99", reason="no created date", at=T0
     )
-    session.add_all([status_event, link_event, quarantined])
+    baseline = PIBaseline(pi_id=pi.id, name="planning", at=T0, created_at=T0)
+    session.add(baseline)
+    session.flush()
+    planned = BaselineItem(
+        baseline_id=baseline.id, source="jira", key="CHK-2", tracker_id="10001", title="t",
+        url="https://acme.atlassian.net/browse/CHK-2", type="feature", team="Checkout",
+        iteration="PI 26.4 · I1", iteration_seq=1, status="To Do", status_category="todo",
+    )  # fmt: skip
+    planned_dep = BaselineDependency(
+        baseline_id=baseline.id, blocker_source="jira", blocker_key="PAY-7",
+        blocked_source="jira", blocked_key="CHK-2", health="red", created_at=T0,
+    )  # fmt: skip
+    session.add_all([status_event, link_event, quarantined, planned, planned_dep])
     session.commit()
     return [
         train,
@@ -222,6 +237,9 @@ def one_of_everything(session: Session) -> list[Base]:
         status_event,
         link_event,
         quarantined,
+        baseline,
+        planned,
+        planned_dep,
     ]
 
 

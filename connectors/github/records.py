@@ -30,6 +30,7 @@ from connectors.github.values import (
     _repo_of,
     _sprint,
 )
+from connectors.objectives import from_labels
 
 
 class RecordReader(GitHubClient):
@@ -68,6 +69,13 @@ class RecordReader(GitHubClient):
         issue_type = (
             (raw.get("type") or {}).get("name") if isinstance(raw.get("type"), dict) else None
         )
+        facts = from_labels(
+            labels,
+            objective_label=self.settings.objective_label,
+            planned_prefix=self.settings.business_value_prefix,
+            actual_prefix=self.settings.actual_business_value_prefix,
+            uncommitted_label=self.settings.uncommitted_label,
+        )
         return WorkItem(
             tracker_id=str(tracker_id),
             key=f"{repo}#{number}",
@@ -85,6 +93,10 @@ class RecordReader(GitHubClient):
             sprint_id=sprint_id,
             parent=parent,
             in_scope=in_scope,
+            objective=facts.objective,
+            business_value=facts.business_value,
+            actual_business_value=facts.actual_business_value,
+            committed=facts.committed,
         )
 
     def _issue_ref(self, raw: dict[str, Any], batch: _Batch) -> ItemRef | None:

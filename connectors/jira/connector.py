@@ -108,6 +108,8 @@ class JiraConnector:
 
     def _types_missing(self, fields: FieldMap) -> bool:
         known = {t.name for t in fields.link_types}
+        if self.settings.reads_objectives and not fields.named:  # a memo from before objectives
+            return True
         return any(name not in known for name in self.settings.blocks_link_types)
 
     def _discover(self, cloud: bool) -> FieldMap:
@@ -218,7 +220,8 @@ class JiraConnector:
             "project",
             "comment",
         ]
-        return base + self._fields.custom_ids()
+        wanted = [self._fields.id_named(n) for n in self.settings.objective_field_names()]
+        return base + self._fields.custom_ids() + [i for i in wanted if i]
 
     def _cloud_fetch(self, todo: Sequence[CensusEntry], request: SyncRequest) -> Batch:
         ids = [e.tracker_id for e in todo]

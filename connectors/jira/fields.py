@@ -43,6 +43,12 @@ class FieldMap:
     epic_link: str | None = None
     parent_link: str | None = None
     link_types: tuple[LinkType, ...] = ()
+    named: tuple[tuple[str, str], ...] = ()  # (folded name, id) of every custom field
+
+    def id_named(self, name: str | None) -> str | None:
+        """A custom field's id by its name (case-insensitive), as objectives configure them."""
+        folded = (name or "").casefold()
+        return next((fid for n, fid in self.named if n == folded), None) if folded else None
 
     def custom_ids(self) -> list[str]:
         ids = (
@@ -64,6 +70,7 @@ class FieldMap:
             "epic_link": self.epic_link,
             "parent_link": self.parent_link,
             "link_types": [[t.name, t.inward, t.outward] for t in self.link_types],
+            "named": [list(pair) for pair in self.named],
         }
         return json.dumps(data, sort_keys=True)
 
@@ -82,6 +89,7 @@ class FieldMap:
                 epic_link=data.get("epic_link"),
                 parent_link=data.get("parent_link"),
                 link_types=types,
+                named=tuple((str(n), str(i)) for n, i in data.get("named", [])),
             )
         except (ValueError, KeyError, TypeError):
             return None  # a memo from an older layout: rediscover
@@ -89,6 +97,7 @@ class FieldMap:
     @classmethod
     def discover(cls, fields: Iterable[Mapping[str, Any]], link_types: Iterable[Any]) -> FieldMap:
         found: dict[str, str] = {}
+        named: list[tuple[str, str]] = []
         for fld in fields:
             schema = fld.get("schema") or {}
             custom = str(schema.get("custom") or "")
@@ -96,6 +105,8 @@ class FieldMap:
             fid = str(fld.get("id") or "")
             if not fid:
                 continue
+            if fid.startswith("customfield_"):
+                named.append((name.casefold(), fid))
             if custom == SPRINT_SCHEMA:
                 found.setdefault("sprint", fid)
             elif custom in TEAM_SCHEMAS:
@@ -115,7 +126,7 @@ class FieldMap:
             for t in link_types
             if isinstance(t, Mapping) and t.get("name")
         )
-        return cls(link_types=types, **found)
+        return cls(link_types=types, named=tuple(named), **found)
 
 
 # --------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from connectors.jira.values import (
     parse_time,
     remote_direction,
 )
+from connectors.objectives import from_jira
 
 
 class IssueReader:
@@ -112,8 +113,35 @@ class IssueReader:
             flag_reason=_latest_reason(comments) if flagged else None,
             story_points=self._points(fields),
             in_scope=in_scope,
+            **self._objective(fields),
         )
         return item, sprints
+
+    def _objective(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """The objective facts of an issue (``connectors.objectives``), as record fields."""
+        s = self.settings
+        if not s.reads_objectives:
+            return {}
+        names = (s.business_value_field, s.actual_business_value_field, s.committed_field)
+        ids = [self.fields.id_named(n) for n in names]
+        planned, actual, committed = (fields.get(i) if i else None for i in ids)
+        facts = from_jira(
+            str(_mapping(fields, "issuetype").get("name") or ""),
+            [str(x) for x in _list(fields, "labels")],
+            objective_issue_type=s.objective_issue_type,
+            objective_label=s.objective_label,
+            planned=planned,
+            actual=actual,
+            committed=committed,
+            has_committed_field=ids[2] is not None,
+            uncommitted_label=s.uncommitted_label,
+        )
+        return {
+            "objective": facts.objective,
+            "business_value": facts.business_value,
+            "actual_business_value": facts.actual_business_value,
+            "committed": facts.committed,
+        }
 
     def _sprints(self, fields: Mapping[str, Any]) -> list[Sprint]:
         value = fields.get(self.fields.sprint) if self.fields.sprint else None

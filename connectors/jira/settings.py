@@ -59,6 +59,21 @@ class JiraSettings:
     projects: tuple[str, ...] = ()
     jql: str | None = None
     blocks_link_types: tuple[str, ...] = ("Blocks",)
+    # PI objectives (connectors.objectives): by issue type or label; values by field name
+    objective_issue_type: str | None = None
+    objective_label: str | None = None
+    business_value_field: str = "Business Value"
+    actual_business_value_field: str = "Actual Business Value"
+    committed_field: str | None = None
+    uncommitted_label: str = "uncommitted"
+
+    @property
+    def reads_objectives(self) -> bool:
+        return bool(self.objective_issue_type or self.objective_label)
+
+    def objective_field_names(self) -> tuple[str, ...]:
+        names = (self.business_value_field, self.actual_business_value_field, self.committed_field)
+        return tuple(n for n in names if n) if self.reads_objectives else ()
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("https://", "http://")):

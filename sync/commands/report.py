@@ -22,6 +22,13 @@ from reports.flow import flow_report
 from reports.render import FORMATS, Report, render
 from reports.state import ReportContext, ReportError
 from sync.commands.common import add_config_option, catalog_session, load_config
+from sync.commands.pi_reports import (
+    PlanReport,
+    add_pi_options,
+    build_pi_report,
+    check_pi,
+    render_plan,
+)
 from sync.config import Config
 from sync.errors import RunError, UsageError
 
@@ -29,7 +36,10 @@ REPORTS = {
     "dependencies": "dependency aging: open blocks-links, age, health, who waits on whom",
     "blocked": "blocked work: reasons, blocked since, blockers, root blockers, cycles",
     "flow": "throughput, WIP, lead time and blocked days per team and iteration of the PI",
+    "drift": "PI drift from its baseline: features moved, added, removed; new and reddened strings",
+    "predictability": "PI predictability: business value achieved vs committed, per team",
 }
+PI_REPORTS = ("drift", "predictability")
 AS_OF_FORMATS = (
     "2026-10-20 (midnight, train time zone), 2026-10-20T14:30 (train time zone) "
     "or 2026-10-20T12:30:00Z / +02:00"
@@ -47,6 +57,8 @@ def add(sub: argparse._SubParsersAction[Any]) -> None:
             "--as-of", metavar="TIME", help=f"report as the history stood then: {AS_OF_FORMATS}"
         )
         one.add_argument("--out", metavar="PATH", help="write to PATH instead of stdout")
+        if name in PI_REPORTS:
+            add_pi_options(one, required=name == "drift")
         if name == "dependencies":
             one.add_argument(
                 "--all",
@@ -57,7 +69,7 @@ def add(sub: argparse._SubParsersAction[Any]) -> None:
         one.set_defaults(handler=run_report)
 
 
-def parse_as_of(text: str, tz: ZoneInfo) -> datetime:
+def parse_as_of(text: str, tz: ZoneInfo, option: str = "--as-of") -> datetime:
     """An aware UTC instant from the accepted ``--as-of`` spellings, or ``UsageError``."""
     value = text.strip()
     try:
@@ -66,7 +78,7 @@ def parse_as_of(text: str, tz: ZoneInfo) -> datetime:
             return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
-        raise UsageError(f"--as-of {text!r} is not a time; use {AS_OF_FORMATS}") from None
+        raise UsageError(f"{option} {text!r} is not a time; use {AS_OF_FORMATS}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(UTC)
@@ -87,6 +99,8 @@ def context(config: Config, as_of: datetime, now: datetime) -> ReportContext:
 
 def run_report(args: argparse.Namespace) -> int:
     config = load_config(args)  # reports read the database only: no secrets needed
+    if args.report in PI_REPORTS:
+        args.pi = check_pi(config, args.pi)
     now = datetime.now(UTC)
     as_of = parse_as_of(args.as_of, ZoneInfo(config.train.timezone)) if args.as_of else now
     if as_of > now:
@@ -96,11 +110,20 @@ def run_report(args: argparse.Namespace) -> int:
             report = build(session, args.report, context(config, as_of, now), args)
     except ReportError as exc:
         raise RunError(f"{exc}") from None
-    write(render(report, args.format), args.out)
+    text = (
+        render_plan(report, args.format)
+        if isinstance(report, PlanReport)
+        else render(report, args.format)
+    )
+    write(text, args.out)
     return 0
 
 
-def build(session: Session, name: str, ctx: ReportContext, args: argparse.Namespace) -> Report:
+def build(
+    session: Session, name: str, ctx: ReportContext, args: argparse.Namespace
+) -> Report | PlanReport:
+    if name in PI_REPORTS:
+        return build_pi_report(session, name, ctx, args)
     if name == "dependencies":
         return dependency_report(session, ctx, include_resolved=bool(args.all))
     if name == "blocked":
