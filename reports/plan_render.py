@@ -12,10 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -23,17 +21,10 @@ from reports.drift import DependencyChange, DriftLayer, DriftReport
 from reports.objectives import Objective, ObjectivesLayer
 from reports.predictability import BAND, PredictabilityReport
 from reports.render import _extras, _header_dict, item_dict, md_cell, safe_href
+from reports.timefmt import people_time
 from reports.views import iso
 
 PlanReport = DriftReport | PredictabilityReport
-
-
-def people_time(value: str | None, tz: str) -> str:
-    """A JSON time (ISO-8601) for people: train time zone, to the minute."""
-    if not value:
-        return ""
-    at = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
-    return f"{at:%a} {at.day} {at:%b %H:%M} {at.tzname()}"
 
 
 # -- JSON ----------------------------------------------------------------------------------------
