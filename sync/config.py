@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sync import config_digest
+from sync.config_digest import DigestConfig, SmtpConfig
 from sync.errors import ConfigError
 
 DEFAULT_CONFIG = "trainyard.toml"
@@ -105,6 +107,7 @@ class SyncConfig:
 @dataclass(frozen=True, slots=True)
 class ReportsConfig:
     out_dir: str = "trainyard-out"
+    base_url: str = ""  # where out_dir is served (the digest links to the board there)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,8 @@ class Config:
     blocked: BlockedConfig = field(default_factory=BlockedConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:
@@ -140,6 +145,8 @@ TOP_LEVEL: dict[str, type[Any]] = {
     "blocked": BlockedConfig,
     "sync": SyncConfig,
     "reports": ReportsConfig,
+    "digest": DigestConfig,
+    "smtp": SmtpConfig,
 }
 REQUIRED_TOP = ("train",)
 
@@ -244,6 +251,7 @@ class _Checker:
     # -- structure --------------------------------------------------------------------------
 
     def config(self, raw: dict[str, Any], connector_settings: Mapping[str, type[Any]]) -> Config:
+        raw = config_digest.prepare(raw)
         for key in raw:
             if key not in TOP_LEVEL and key != "sources":
                 known = ", ".join(sorted([*TOP_LEVEL, "sources"]))
@@ -424,6 +432,9 @@ class _Checker:
                     "set iterations and iteration_days to 1 or more",
                 )
         self.baselines(config)
+        teams = tuple(t.name for t in config.train.teams)
+        config_digest.check(config.digest, config.smtp, teams, self.fail)
+        config_digest.check_base_url(config.reports.base_url, self.fail)
         pis = config.calendar.pis
         ordered = sorted(range(len(pis)), key=lambda i: pis[i].start)
         for b, a in itertools.pairwise(ordered):
