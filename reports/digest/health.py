@@ -65,7 +65,7 @@ def _problems(s: SourceHealth, run: SourceRun | None, tz: str) -> list[str]:
     if s.quarantined:
         records = "record" if s.quarantined == 1 else "records"
         found.append(
-            f"{s.quarantined} {records} of {s.name} were quarantined as malformed and are not "
-            "counted below until they are fixed in the tracker."
+            f"{s.quarantined} {records} of {s.name} quarantined as malformed: not counted "
+            "below until fixed in the tracker."
         )
     return found
