@@ -44,9 +44,11 @@ def test_what_changed_since_the_previous_digest(session: Session) -> None:
     assert pairs(c.turned_red) == [("C-3", "A-5")]
     assert sorted(b.item.key for b in c.newly_blocked.shown) == ["A-4", "C-2"]
     assert sorted(i.key for i in c.unblocked.shown) == ["A-2", "A-3"]
-    assert c.any and not d.quiet
+    assert c.any
+    assert not d.quiet
     assert (d.open_dependencies, d.red_dependencies) == (4, 2)
-    assert d.since == SINCE and d.as_of == NOW
+    assert d.since == SINCE
+    assert d.as_of == NOW
 
 
 def test_oldest_blocked_roots_and_blocking_teams(session: Session) -> None:
@@ -84,7 +86,8 @@ def test_a_team_slice_holds_its_items_and_the_items_it_blocks(session: Session) 
 def test_lists_are_cut_at_max_items_and_count_the_rest(session: Session) -> None:
     d = build(session, train_world(), max_items=1)
     assert d.oldest_cross_team.total == 4
-    assert len(d.oldest_cross_team.shown) == 1 and d.oldest_cross_team.rest == 3
+    assert len(d.oldest_cross_team.shown) == 1
+    assert d.oldest_cross_team.rest == 3
     assert d.changes.new_dependencies.rest == 1
     assert d.blocking_teams[0].dependencies.rest == 2
 
@@ -97,7 +100,9 @@ def test_quiet_when_nothing_changed_and_nothing_is_red(session: Session) -> None
     w.sync("jira", at("2026-01-19", "07:50"))
     w.sync("github", at("2026-01-19", "07:50"))
     d = build(session, w)
-    assert not d.changes.any and d.red_dependencies == 0 and not d.sync_red
+    assert not d.changes.any
+    assert d.red_dependencies == 0
+    assert not d.sync_red
     assert d.quiet
 
 
@@ -110,7 +115,8 @@ def test_sync_health_says_what_a_problem_means_for_the_numbers(session: Session)
     runs = {"jira": SourceRun("jira", failing=True, last_error="Jira answered 503")}
     d = build(session, w, runs=runs)
     notes = {s.name: s for s in d.sources}
-    assert notes["github"].stale and not notes["github"].failing
+    assert notes["github"].stale
+    assert not notes["github"].failing
     assert (
         "github is stale: its last successful sync was Sun 18 Jan 08:02 CET"
         in notes["github"].problems[0]
@@ -122,4 +128,5 @@ def test_sync_health_says_what_a_problem_means_for_the_numbers(session: Session)
         "counted 20 items but 10 are stored: the counts below may be short by up to 10" in jira[1]
     )
     assert jira[2].startswith("1 record of jira quarantined as malformed: not counted")
-    assert d.sync_red and not d.quiet
+    assert d.sync_red
+    assert not d.quiet

@@ -59,7 +59,8 @@ def test_the_digest_arrives_as_text_html_and_an_inline_chart(
     config = load(write_config(tmp_path, sqlite_url, smtp.port))
     assert deliver_digests(config, now=NOW) == DeliveryReport(1, 0, False, ())
     [msg] = smtp.mailbox.messages
-    assert msg["From"] == "trainyard@acme.example" and msg["To"] == "rte@acme.example"
+    assert msg["From"] == "trainyard@acme.example"
+    assert msg["To"] == "rte@acme.example"
     assert msg["Message-ID"] == message_id(
         "ART", "2026-01-19", "rte@acme.example", "trainyard@acme.example"
     )
@@ -89,7 +90,8 @@ def test_the_digest_arrives_as_text_html_and_an_inline_chart(
     tags = Tags()
     tags.feed(body)
     names = [t for t, _ in tags.tags]
-    assert "script" not in names and "style" not in names  # inline styles only
+    assert "script" not in names
+    assert "style" not in names
     images = [a for t, a in tags.tags if t == "img"]
     assert [a["src"] for a in images] == [f"cid:{cid}"]  # no external images
     hrefs = [a["href"] for t, a in tags.tags if t == "a"]
@@ -98,7 +100,8 @@ def test_the_digest_arrives_as_text_html_and_an_inline_chart(
     assert all("on" + "error" not in a for _, a in tags.tags)
     # sync health first, then the changes
     assert plain.index("SYNC HEALTH") < plain.index("WHAT CHANGED SINCE Mon 12 Jan 09:00 CET")
-    assert "[red] B-2" in plain and "Beta blocks 3 items in 2 teams" in plain
+    assert "[red] B-2" in plain
+    assert "Beta blocks 3 items in 2 teams" in plain
     assert body.index("Sync health") < body.index("What changed since")
 
 
@@ -139,7 +142,8 @@ def test_a_quiet_digest_is_not_sent_unless_asked(
     write_world(sqlite_url, quiet_world())
     quiet = load(write_config(tmp_path, sqlite_url, smtp.port))
     assert deliver_digests(quiet, now=NOW) == DeliveryReport(0, 0, True, ())
-    assert smtp.mailbox.raw == [] and outbox(sqlite_url) == []
+    assert smtp.mailbox.raw == []
+    assert outbox(sqlite_url) == []
     loud = load(write_config(tmp_path, sqlite_url, smtp.port, digest="send_when_quiet = true"))
     assert deliver_digests(loud, now=NOW).sent == 1
     [msg] = smtp.mailbox.messages
@@ -155,10 +159,12 @@ def test_each_routed_team_gets_its_slice(tmp_path: Path, sqlite_url: str, smtp: 
     gamma = by_to["gamma-lead@acme.example"]
     assert gamma["Subject"].startswith("ART digest for Gamma, Mon 19 Jan:")
     text = gamma.get_payload()[0].get_content()  # type: ignore[index]
-    assert "Gamma blocks 1 item in 1 team" in text and "Beta blocks" not in text
+    assert "Gamma blocks 1 item in 1 team" in text
+    assert "Beta blocks" not in text
     assert "B-1" not in text  # Beta → Alpha is not Gamma's business
     rte = by_to["rte@acme.example"].get_payload()[0].get_content()  # type: ignore[index]
-    assert "Beta blocks 3 items in 2 teams" in rte and "Gamma blocks 1 item" in rte
+    assert "Beta blocks 3 items in 2 teams" in rte
+    assert "Gamma blocks 1 item" in rte
     assert gamma["Message-ID"] != by_to["rte@acme.example"]["Message-ID"]
 
 
@@ -173,8 +179,10 @@ def test_out_writes_the_message_without_sending(
     out = tmp_path / "digest.eml"
     assert deliver_digests(config, now=NOW, send=False, out=out) == DeliveryReport(0, 0, False, ())
     msg = email.message_from_bytes(out.read_bytes(), policy=default)
-    assert msg["To"] == "rte@acme.example" and msg.get_content_type() == "multipart/alternative"
-    assert smtp.mailbox.raw == [] and outbox(sqlite_url) == []
+    assert msg["To"] == "rte@acme.example"
+    assert msg.get_content_type() == "multipart/alternative"
+    assert smtp.mailbox.raw == []
+    assert outbox(sqlite_url) == []
 
 
 @pytest.mark.parametrize(
