@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sync import config_digest
 from sync.config_digest import DigestConfig, SmtpConfig
+from sync.config_reports import DependenciesConfig, FlowConfig
 from sync.errors import ConfigError
 
 DEFAULT_CONFIG = "trainyard.toml"
@@ -129,6 +130,8 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    dependencies: DependenciesConfig = field(default_factory=DependenciesConfig)
+    flow: FlowConfig = field(default_factory=FlowConfig)
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:
@@ -147,6 +150,8 @@ TOP_LEVEL: dict[str, type[Any]] = {
     "reports": ReportsConfig,
     "digest": DigestConfig,
     "smtp": SmtpConfig,
+    "dependencies": DependenciesConfig,
+    "flow": FlowConfig,
 }
 REQUIRED_TOP = ("train",)
 
