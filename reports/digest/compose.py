@@ -9,7 +9,8 @@ the previous digest's instant (``since``); no snapshot is kept. What changed:
   old now (a new dependency already older than that is listed as new, with its age);
 * **turned red**: open then and now, not red then, red now (a new red one is listed as new);
 * **newly blocked** / **unblocked**: blocked now and not then / blocked then and not now;
-* **newly stalled**: stalled now and not then (when the stalled rule is available).
+* **newly stalled**: stalled now and not then (``reports.stalled``, as ``report blocked``
+  lists them: in progress with no meaningful activity for ``[flow] stalled_days``).
 
 A dependency is identified by its (blocker, blocked) pair and an item by (source, key).
 A team's slice (``DigestSettings.team``) keeps the team's own items and the items it blocks:
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,7 +44,6 @@ from reports.state import ReportContext
 from reports.views import ItemView, Ref
 
 HEALTH_ORDER = {"red": 0, "amber": 1, "green": 2}
-Stalled = Callable[[Session, ReportContext], Sequence[ItemView]]
 PairKey = tuple[Ref, Ref]
 
 
@@ -65,17 +65,9 @@ class Facts:
     now_blocked: BlockedReport
     then_deps: DependencyReport
     then_blocked: BlockedReport
-    now_stalled: tuple[ItemView, ...] = ()
-    then_stalled: tuple[ItemView, ...] = ()
 
 
-def gather(
-    session: Session,
-    ctx: ReportContext,
-    since: datetime,
-    timezone: str,
-    stalled: Stalled | None = None,
-) -> Facts:
+def gather(session: Session, ctx: ReportContext, since: datetime, timezone: str) -> Facts:
     """Run the reports as of ``ctx.as_of`` and as of ``since`` (clamped to ``as_of``)."""
     then = dataclasses.replace(ctx, as_of=min(since, ctx.as_of))
     return Facts(
@@ -85,8 +77,6 @@ def gather(
         now_blocked=blocked_report(session, ctx),
         then_deps=dependency_report(session, then),
         then_blocked=blocked_report(session, then),
-        now_stalled=tuple(stalled(session, ctx)) if stalled else (),
-        then_stalled=tuple(stalled(session, then)) if stalled else (),
     )
 
 
@@ -140,7 +130,7 @@ def _changes(
     both = [(then_map[_pair(d)], d) for d in now_open if _pair(d) in then_map]
     was_blocked = {b.item.ref for b in then_blocked}
     is_blocked = {b.item.ref for b in now_blocked}
-    was_stalled = {v.ref for v in facts.then_stalled}
+    was_stalled = {s.ref for s in facts.then_blocked.stalled}
     return Changes(
         new_dependencies=top(_worst_first(d for d in now_open if _pair(d) not in then_map), n),
         resolved_dependencies=top([d for d in then_open if _pair(d) not in now_keys], n),
@@ -149,7 +139,12 @@ def _changes(
         newly_blocked=top([b for b in now_blocked if b.item.ref not in was_blocked], n),
         unblocked=top([b.item for b in then_blocked if b.item.ref not in is_blocked], n),
         newly_stalled=top(
-            [v for v in facts.now_stalled if v.ref not in was_stalled and scope.item(v)], n
+            [
+                s
+                for s in facts.now_blocked.stalled
+                if s.ref not in was_stalled and scope.item(s.item)
+            ],
+            n,
         ),
     )
 

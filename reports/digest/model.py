@@ -12,6 +12,7 @@ from typing import Generic, TypeVar
 
 from reports.blocked import BlockedItem, RootBlocker
 from reports.dependencies import Dependency
+from reports.stalled import StalledItem
 from reports.views import ItemView
 
 T = TypeVar("T")
@@ -77,7 +78,7 @@ class Changes:
     turned_red: Top[Dependency]
     newly_blocked: Top[BlockedItem]
     unblocked: Top[ItemView]
-    newly_stalled: Top[ItemView]
+    newly_stalled: Top[StalledItem]
 
     @property
     def any(self) -> bool:

@@ -40,6 +40,7 @@ def subject(digest: Digest) -> str:
         (c.new_dependencies.total, "new dependencies"),
         (c.newly_blocked.total, "newly blocked"),
         (c.aged.total, "aging"),
+        (c.newly_stalled.total, "newly stalled"),
     ):
         if count:
             parts.append(f"{count} {what}")

@@ -247,7 +247,8 @@ def train_world() -> World:
     Then (SINCE): B-1 blocks A-1 (9 days old), C-1 blocks A-2, A-3 flagged.
     Now (NOW): B-1 → A-1 is 16 days old (crossed 14), C-1 → A-2 resolved (C-1 done),
     B-2 → C-2 new and red (B-2 planned in I2, C-2 in I1), A-3 unflagged, B-1 → A-4 new,
-    C-3 → A-5 turned red (both in I1 then: amber; C-3 moved to I2).
+    C-3 → A-5 turned red (both in I1 then: amber; C-3 moved to I2), A-6 became stalled (in
+    progress since 2026-01-10, 5 stalled days), A-7 was stalled then already.
     """
     w = World(pis=(("PI 1", dt.date(2026, 1, 5), 5, 14, True),))
     w.sprint("jira", "s1", "PI 1", 1)
@@ -263,6 +264,10 @@ def train_world() -> World:
     w.item("A-5", at("2026-01-02"), team="Alpha", sprint="s1")
     w.item("C-3", at("2026-01-02"), team="Gamma", sprint="s1")
     w.link("C-3", "A-5", at("2026-01-04"))
+    w.item("A-6", at("2026-01-02"), team="Alpha")
+    w.item("A-7", at("2026-01-02"), team="Alpha")
+    w.status("A-7", at("2026-01-03"), "In Progress")  # stalled then and now
+    w.status("A-6", at("2026-01-10"), "In Progress")  # stalled from 2026-01-15
     w.link("B-1", "A-1", at("2026-01-03"))
     w.link("C-1", "A-2", at("2026-01-04"))
     w.flag("A-3", at("2026-01-05"), reason="waiting for legal")

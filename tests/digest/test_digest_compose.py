@@ -44,6 +44,7 @@ def test_what_changed_since_the_previous_digest(session: Session) -> None:
     assert pairs(c.turned_red) == [("C-3", "A-5")]
     assert sorted(b.item.key for b in c.newly_blocked.shown) == ["A-4", "C-2"]
     assert sorted(i.key for i in c.unblocked.shown) == ["A-2", "A-3"]
+    assert [(s.item.key, s.idle_days) for s in c.newly_stalled.shown] == [("A-6", 9.0)]
     assert c.any
     assert not d.quiet
     assert (d.open_dependencies, d.red_dependencies) == (4, 2)
@@ -110,7 +111,7 @@ def test_sync_health_says_what_a_problem_means_for_the_numbers(session: Session)
     w = train_world()
     w.runs = [r for r in w.runs if r.source == "jira"]
     w.sync("github", at("2026-01-18", "07:00"))  # a day old: stale (3 x 15 min)
-    w.runs[0].census = 20  # jira's census counted more than the 10 stored items
+    w.runs[0].census = 20  # jira's census counted more than the 12 stored items
     w.quarantine.append(("jira", "A-99", "no summary", at("2026-01-18")))
     runs = {"jira": SourceRun("jira", failing=True, last_error="Jira answered 503")}
     d = build(session, w, runs=runs)
@@ -124,9 +125,7 @@ def test_sync_health_says_what_a_problem_means_for_the_numbers(session: Session)
     jira = notes["jira"].problems
     assert jira[0].startswith("The last sync of jira failed (Jira answered 503).")
     assert "after Mon 19 Jan 08:52 CET are missing" in jira[0]
-    assert (
-        "counted 20 items but 10 are stored: the counts below may be short by up to 10" in jira[1]
-    )
+    assert "counted 20 items but 12 are stored: the counts below may be short by up to 8" in jira[1]
     assert jira[2].startswith("1 record of jira quarantined as malformed: not counted")
     assert d.sync_red
     assert not d.quiet

@@ -69,7 +69,8 @@ def test_the_digest_arrives_as_text_html_and_an_inline_chart(
     assert msg["X-Trainyard-Digest-Period"] == "2026-01-19"
     assert (
         msg["Subject"]
-        == "ART digest, Mon 19 Jan: 1 turned red, 2 new dependencies, 2 newly blocked, 2 aging"
+        == "ART digest, Mon 19 Jan: 1 turned red, 2 new dependencies, 2 newly blocked, "
+        "2 aging, 1 newly stalled"
     )
     assert msg.get_content_type() == "multipart/alternative"
     text, related = msg.get_payload()  # type: ignore[misc]
@@ -101,6 +102,8 @@ def test_the_digest_arrives_as_text_html_and_an_inline_chart(
     # sync health first, then the changes
     assert plain.index("SYNC HEALTH") < plain.index("WHAT CHANGED SINCE Mon 12 Jan 09:00 CET")
     assert "[red] B-2" in plain
+    assert "Became stalled (1):" in plain
+    assert "A-6" in plain
     assert "Beta blocks 3 items in 2 teams" in plain
     assert body.index("Sync health") < body.index("What changed since")
 
