@@ -19,6 +19,7 @@ from reports.drift import DriftReport, drift_report
 from reports.plan_render import PlanReport, render_plan
 from reports.predictability import PredictabilityReport, predictability_report
 from reports.state import ReportContext
+from sync.commands.common import parse_as_of
 from sync.config import Config
 from sync.errors import UsageError
 
@@ -59,8 +60,6 @@ def check_pi(config: Config, name: str | None) -> str:
 def build_pi_report(
     session: Session, name: str, ctx: ReportContext, args: argparse.Namespace
 ) -> DriftReport | PredictabilityReport:
-    from sync.commands.report import parse_as_of
-
     tz = ZoneInfo(ctx_timezone(session, ctx))
 
     def parse_time(text: str) -> datetime | None:

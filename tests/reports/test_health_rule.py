@@ -112,7 +112,8 @@ def test_the_config_section_reaches_the_cli(
     with time_machine.travel(NOW, tick=False):
         code, out, err = run(capsys, "report", "dependencies", "--config", str(path))
     assert (code, err) == (0, "")
-    assert '"health": "red"' in out and '"health": "amber"' not in out
+    assert '"health": "red"' in out
+    assert '"health": "amber"' not in out
 
 
 def test_a_bad_colour_in_the_config_is_one_line(
@@ -124,6 +125,8 @@ def test_a_bad_colour_in_the_config_is_one_line(
     code, out, err = run(capsys, "report", "dependencies", "--config", str(path))
     assert (code, out) == (2, "")
     lines = err.splitlines()
-    assert len(lines) == 1 and "Traceback" not in err
-    assert "dependencies.same_iteration" in lines[0] and "purple" in lines[0]
+    assert len(lines) == 1
+    assert "Traceback" not in err
+    assert "dependencies.same_iteration" in lines[0]
+    assert "purple" in lines[0]
     assert f"{path}:{text.count(chr(10)) + 3}:" in lines[0]  # the line of the key

@@ -117,7 +117,8 @@ def test_stalled_section_in_every_format(idle: Session) -> None:
     built = blocked_report(idle, ctx)
     md = render(built, "md")
     section = md.split("## Stalled (in progress, no activity for 5 days)", 1)[1]
-    assert "S-6" in section and "Thu 15 Jan 09:00 UTC" in section
+    assert "S-6" in section
+    assert "Thu 15 Jan 09:00 UTC" in section
     parser = _Text()
     parser.feed(render(built, "html"))
     text = " ".join(parser.text)
