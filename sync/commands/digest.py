@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sync.commands.common import add_config_option, load_config
-from sync.commands.report import AS_OF_FORMATS, parse_as_of
+from sync.commands.common import AS_OF_FORMATS, add_config_option, load_config, parse_as_of
 from sync.errors import RunError, UsageError
 from sync.mail import deliver_digests, preview_text
 
