@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from reports.digest import Digest, DigestSettings, Facts, SourceRun, compose, gather
+from reports.state import ReportError
 from sync.config import Config
 from sync.config_digest import sending_problem
 from sync.errors import ConfigError, RunError
@@ -55,13 +56,16 @@ def deliver_digests(
         raise ConfigError(f"{config.path}: {problem}")
     from sync.commands.common import catalog_session  # the commands import this package
 
-    with catalog_session(config, "the digest's data") as session:
-        run = _Run(config, session, now, since)
-        if out is not None:
-            run.write(out)
-        if send:
-            for recipient in recipients(config.digest):
-                run.deliver(recipient)
+    try:
+        with catalog_session(config, "the digest's data") as session:
+            run = _Run(config, session, now, since)
+            if out is not None:
+                run.write(out)
+            if send:
+                for recipient in recipients(config.digest):
+                    run.deliver(recipient)
+    except ReportError as exc:
+        raise RunError(f"cannot build the digest: {exc}") from None
     return DeliveryReport(run.sent, run.failed, run.quiet, tuple(run.errors))
 
 
@@ -70,8 +74,11 @@ def preview_text(config: Config, *, now: datetime, since: datetime | None = None
     from reports.digest import render_text
     from sync.commands.common import catalog_session
 
-    with catalog_session(config, "the digest's data") as session:
-        return render_text(_Run(config, session, now, since).digest(None, None))
+    try:
+        with catalog_session(config, "the digest's data") as session:
+            return render_text(_Run(config, session, now, since).digest(None, None))
+    except ReportError as exc:
+        raise RunError(f"cannot build the digest: {exc}") from None
 
 
 class _Run:

@@ -41,9 +41,13 @@ def send(message: EmailMessage, cfg: SmtpConfig, password: str | None) -> None:
                 f"SMTP server {where} offers no login (AUTH); remove [smtp] user, or use "
                 'security = "starttls"/"ssl" (many servers offer AUTH only over TLS)'
             ) from None
+        if "STARTTLS" in str(exc):
+            raise SendError(
+                f'SMTP server {where} does not offer STARTTLS; use security = "ssl" or a '
+                'server that does (security = "none" only for a local relay)'
+            ) from None
         raise SendError(
-            f'SMTP server {where} does not offer STARTTLS; use security = "ssl" or a server '
-            'that does (security = "none" only for a local relay)'
+            f"SMTP server {where} cannot take this message: {_text(str(exc))}"
         ) from None
     except smtplib.SMTPRecipientsRefused as exc:
         codes = ", ".join(f"{r} ({c})" for r, (c, _) in exc.recipients.items())
