@@ -141,18 +141,17 @@ class _Run:
             self.quiet = True
             return
         mid = message_id(self.train, self.period, r.address, self.config.smtp.from_)
-        claimed = outbox.claim(
+        message = self.message(digest, (r.address,), mid)  # built before the claim: a claim
+        claimed = outbox.claim(  # is only taken for a message that is ready to go
             self.session, train=self.train, period=self.period, recipient=r.address,
             team=r.team, message_id=mid, since=digest.since, as_of=digest.as_of, now=self.now,
         )  # fmt: skip
         if claimed is None:
             return
+        if claimed.message_id != mid:  # a retry keeps the id of its first attempt
+            message.replace_header("Message-ID", claimed.message_id)
         try:
-            send(
-                self.message(digest, (r.address,), claimed.message_id),
-                self.config.smtp,
-                self._password(),
-            )
+            send(message, self.config.smtp, self._password())
         except SendError as exc:
             outbox.record_failed(self.session, claimed, str(exc))
             self.failed += 1
