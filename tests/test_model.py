@@ -26,6 +26,7 @@ from model.tables import (
     BaselineDependency,
     BaselineItem,
     ConnectorMemo,
+    DigestOutbox,
     Event,
     Iteration,
     Link,
@@ -217,7 +218,12 @@ def one_of_everything(session: Session) -> list[Base]:
         baseline_id=baseline.id, blocker_source="jira", blocker_key="PAY-7",
         blocked_source="jira", blocked_key="CHK-2", health="red", created_at=T0,
     )  # fmt: skip
-    session.add_all([status_event, link_event, quarantined, planned, planned_dep])
+    outbox = DigestOutbox(
+        train="Payments ART", period="2026-10-05", recipient="rte@acme.example", team=None,
+        message_id="<digest.2026-10-05.rte@trainyard>", status="sent", attempts=1, since=T0,
+        as_of=T0, created_at=T0, attempted_at=T0, sent_at=T0, error=None,
+    )  # fmt: skip
+    session.add_all([status_event, link_event, quarantined, planned, planned_dep, outbox])
     session.commit()
     return [
         train,
@@ -240,6 +246,7 @@ def one_of_everything(session: Session) -> list[Base]:
         baseline,
         planned,
         planned_dep,
+        outbox,
     ]
 
 
