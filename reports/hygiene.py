@@ -19,9 +19,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import or_, select
-
-from model.tables import Event, WorkItem
 from reports.pairs import Analysis, Pair
 from reports.state import Node
 from reports.views import Finding, Ref
@@ -133,14 +130,7 @@ def should_be_unblocked(analysis: Analysis) -> list[Finding]:
 
 def _flags_without_reason(analysis: Analysis) -> list[Finding]:
     reader = analysis.reader
-    flagged_since = select(Event.item_id).where(Event.field == "flagged", Event.at > reader.t)
-    ids = reader.session.scalars(
-        select(WorkItem.id).where(
-            reader.train_filter(),
-            or_(WorkItem.flagged.is_(True), WorkItem.id.in_(flagged_since)),
-        )
-    ).all()
-    states = reader.states(ids)
+    states = reader.states(reader.flagged_candidates())
     found: list[Finding] = []
     for state in states.values():
         if state.flagged and not state.done and not state.outside and not state.flag_reason:
