@@ -107,11 +107,11 @@ def should_be_unblocked(analysis: Analysis) -> list[Finding]:
     flags_count = analysis.reader.ctx.blocked_flagged
     found: list[Finding] = []
     for node, pairs in incoming.items():
-        state = analysis.states.get(node) if isinstance(node, int) else None
-        if state is None or state.done or state.outside:
+        snap = analysis.snaps.get(node) if isinstance(node, int) else None
+        if snap is None or snap.done or analysis.outside(node):
             continue
-        marks = [m for m, on in (("flagged", flags_count and state.flagged),
-                                 ("labelled blocked", bool(state.labels))) if on]  # fmt: skip
+        marks = [m for m, on in (("flagged", flags_count and snap.flagged),
+                                 ("labelled blocked", bool(snap.labels))) if on]  # fmt: skip
         if not marks or not all(analysis.done(p.blocker) for p in pairs):
             continue
         me = analysis.ref(node)
