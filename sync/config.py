@@ -256,7 +256,7 @@ class _Checker:
     # -- structure --------------------------------------------------------------------------
 
     def config(self, raw: dict[str, Any], connector_settings: Mapping[str, type[Any]]) -> Config:
-        raw = config_digest.prepare(raw)
+        raw = config_digest.prepare(raw, self.fail)
         for key in raw:
             if key not in TOP_LEVEL and key != "sources":
                 known = ", ".join(sorted([*TOP_LEVEL, "sources"]))

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any, NoReturn
 
-from sync.errors import ConfigError
-
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
@@ -54,16 +52,18 @@ class SmtpConfig:
         return self.port or DEFAULT_PORTS.get(self.security, 25)
 
 
-def prepare(raw: dict[str, Any]) -> dict[str, Any]:
+def prepare(raw: dict[str, Any], fail: Fail) -> dict[str, Any]:
     """The raw TOML with ``[smtp] from`` renamed to the field ``from_`` (a Python keyword)."""
     smtp = raw.get("smtp")
-    if isinstance(smtp, dict) and "from" in smtp:
-        smtp = dict(smtp)
-        if "from_" in smtp:
-            raise ConfigError('smtp.from_: unknown key; write from = "..." in [smtp]')
-        smtp["from_"] = smtp.pop("from")
-        return {**raw, "smtp": smtp}
-    return raw
+    if not isinstance(smtp, dict):
+        return raw
+    if "from_" in smtp:
+        fail("smtp.from_", "unknown key", 'write from = "trainyard@example.com" instead')
+    if "from" not in smtp:
+        return raw
+    smtp = dict(smtp)
+    smtp["from_"] = smtp.pop("from")
+    return {**raw, "smtp": smtp}
 
 
 def check(digest: DigestConfig, smtp: SmtpConfig, teams: tuple[str, ...], fail: Fail) -> None:

@@ -220,3 +220,14 @@ def test_bad_digest_config_is_one_line(
     message = str(caught.value)
     assert "\n" not in message
     assert (problem or "smtp.security: unknown security 'tls'") in message
+
+
+def test_smtp_from_is_the_key_people_write(tmp_path: Path, sqlite_url: str) -> None:
+    from sync.errors import ConfigError
+
+    path = write_config(tmp_path, sqlite_url, 25)
+    path.write_text(path.read_text().replace("from = ", "from_ = "))
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    assert "smtp.from_: unknown key; write from = " in str(caught.value)
+    assert load(write_config(tmp_path, sqlite_url, 25)).smtp.from_ == "trainyard@acme.example"
