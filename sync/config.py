@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sync.config_service import ScheduleConfig, ServiceConfig
+from sync.config_service import check as check_service
 from sync.errors import ConfigError
 
 DEFAULT_CONFIG = "trainyard.toml"
@@ -124,6 +126,8 @@ class Config:
     blocked: BlockedConfig = field(default_factory=BlockedConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:
@@ -140,6 +144,8 @@ TOP_LEVEL: dict[str, type[Any]] = {
     "blocked": BlockedConfig,
     "sync": SyncConfig,
     "reports": ReportsConfig,
+    "service": ServiceConfig,
+    "schedule": ScheduleConfig,
 }
 REQUIRED_TOP = ("train",)
 
@@ -424,6 +430,7 @@ class _Checker:
                     "set iterations and iteration_days to 1 or more",
                 )
         self.baselines(config)
+        check_service(config.service, config.schedule, config.train.timezone, self.fail)
         pis = config.calendar.pis
         ordered = sorted(range(len(pis)), key=lambda i: pis[i].start)
         for b, a in itertools.pairwise(ordered):

@@ -5,7 +5,8 @@ row, ask the connector for pages and store each page together with the cursor it
 transaction, then close the run. A crash (even ``kill -9``) at any moment leaves only whole
 pages behind, and the cursor never passes what was stored, so a rerun ends in exactly the state
 of an uninterrupted run. Connector failures end the run with one clear line (``RunError``),
-never with a secret in it.
+never with a secret in it. A set ``stop`` event (the service's SIGTERM) ends a run after the
+page being stored, as ``interrupted``: the cursor stays at that page and the next run resumes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import base64
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -42,6 +44,7 @@ from sync.store import PageCounts, PageStore, StoreContext, count_items, memo_vi
 log = logging.getLogger(__name__)
 
 BULK_ITEMS = 1000  # a run writing this many items refreshes the planner's statistics
+STOPPED = "stopped between pages on request; the next run resumes from the stored cursor"
 
 Clock = Callable[[], datetime]
 ProgressFn = Callable[["RunProgress"], None]
@@ -93,6 +96,10 @@ class SyncEngine:
     sleeper: Callable[[float], None] = time.sleep
     progress: ProgressFn | None = None
     connector_classes: Mapping[str, type[rec.Connector]] | None = None  # tests; default: installed
+    stop: threading.Event | None = None  # set: finish the page being stored, then end the run
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
     def sync(
         self, source: str | None = None, *, wait: float = 0.0, full_sweep: bool = False
@@ -105,6 +112,8 @@ class SyncEngine:
         results: list[RunResult] = []
         errors: list[str] = []
         for name in names:
+            if self.stopping():
+                break
             try:
                 results.append(self.run(name, "incremental", wait=wait, full_sweep=full_sweep))
             except RunError as exc:
@@ -213,6 +222,8 @@ class _Run:
             request, cursor_now = self._request(full_sweep)
             for page in self.connector.pages(request):
                 cursor_now = self._store(page, cursor_now)
+                if self.e.stopping():
+                    return self._close("interrupted", STOPPED, cursor_now)
         except Exception as exc:  # any failure ends the run cleanly and is recorded
             log.debug("sync of %s failed", self.src.name, exc_info=True)
             message = self._describe(exc)
@@ -380,7 +391,7 @@ class _Run:
                     state.cursor = cursor_now
                 state.last_success_at, state.last_error, state.last_error_at = now, None, None
                 self._mark_done(session, now, run)
-            else:
+            elif outcome != "interrupted":  # a requested stop is no error of the source
                 state.last_error, state.last_error_at = error, now
             state.updated_at = now
             requests = run.api_requests

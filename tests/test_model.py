@@ -31,6 +31,7 @@ from model.tables import (
     Link,
     PIBaseline,
     QuarantinedRecord,
+    ServiceLease,
     Source,
     StatusCategoryRow,
     SyncLock,
@@ -217,7 +218,12 @@ def one_of_everything(session: Session) -> list[Base]:
         baseline_id=baseline.id, blocker_source="jira", blocker_key="PAY-7",
         blocked_source="jira", blocked_key="CHK-2", health="red", created_at=T0,
     )  # fmt: skip
-    session.add_all([status_event, link_event, quarantined, planned, planned_dep])
+    lease = ServiceLease(
+        name="reports", holder="host:1:abc", expires_at=T0, acquired_at=T0, last_started_at=T0,
+        last_finished_at=T0, last_outcome="failed", last_error="disk full", last_success_at=T0,
+        last_holder="host:1:abc",
+    )  # fmt: skip
+    session.add_all([status_event, link_event, quarantined, planned, planned_dep, lease])
     session.commit()
     return [
         train,
@@ -240,6 +246,7 @@ def one_of_everything(session: Session) -> list[Base]:
         baseline,
         planned,
         planned_dep,
+        lease,
     ]
 
 
