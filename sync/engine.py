@@ -102,7 +102,12 @@ class SyncEngine:
         return self.stop is not None and self.stop.is_set()
 
     def sync(
-        self, source: str | None = None, *, wait: float = 0.0, full_sweep: bool = False
+        self,
+        source: str | None = None,
+        *,
+        wait: float = 0.0,
+        full_sweep: bool = False,
+        census: bool = False,
     ) -> list[RunResult]:
         """Incremental sync of one source, or of all; a failing source does not stop the others
         (their errors are raised together, after every source had its turn)."""
@@ -115,7 +120,9 @@ class SyncEngine:
             if self.stopping():
                 break
             try:
-                results.append(self.run(name, "incremental", wait=wait, full_sweep=full_sweep))
+                results.append(
+                    self.run(name, "incremental", wait=wait, full_sweep=full_sweep, census=census)
+                )
             except RunError as exc:
                 if source:
                     raise
@@ -145,14 +152,16 @@ class SyncEngine:
         until: datetime | None = None,
         wait: float = 0.0,
         full_sweep: bool = False,
+        census: bool = False,
     ) -> RunResult:
+        """``full_sweep``/``census``: do them now, not only when their interval has passed."""
         src_cfg = self.config.source(name)
         source_id = self._prepare()[name]
         with source_lock(self.db, source_id, name, wait=wait):
             started = self.clock()
             run_id = self._open_run(source_id, mode, started)
             runner = _Run(self, src_cfg, source_id, run_id, mode, started, since, until)
-            return runner.execute(full_sweep)
+            return runner.execute(full_sweep, census)
 
     def _prepare(self) -> dict[str, int]:
         with Session(self.db) as session, session.begin():
@@ -206,7 +215,7 @@ class _Run:
         self._census = self._sweep = False  # decided in _request, recorded in _close
         self._train: tuple[dict[str, int], list[IterationSpan]] | None = None
 
-    def execute(self, full_sweep: bool) -> RunResult:
+    def execute(self, full_sweep: bool, census: bool = False) -> RunResult:
         cfg = self.e.config.sync
         retry = BudgetRetry.for_run(
             max_retries=cfg.max_retries, max_wait=cfg.max_wait_seconds, sleeper=self.e.sleeper
@@ -219,7 +228,7 @@ class _Run:
             classes = self.e.connector_classes
             cls = classes[self.src.kind] if classes else connector_class(self.src.kind)
             self.connector = cls(self.src.name, self.src.settings, transport)
-            request, cursor_now = self._request(full_sweep)
+            request, cursor_now = self._request(full_sweep, census)
             for page in self.connector.pages(request):
                 cursor_now = self._store(page, cursor_now)
                 if self.e.stopping():
@@ -234,7 +243,9 @@ class _Run:
             raise
         return self._close("success", None, cursor_now)
 
-    def _request(self, full_sweep: bool) -> tuple[rec.SyncRequest, datetime | None]:
+    def _request(
+        self, full_sweep: bool, force_census: bool = False
+    ) -> tuple[rec.SyncRequest, datetime | None]:
         cfg = self.e.config.sync
         lookback = timedelta(minutes=cfg.lookback_minutes)
         with Session(self.e.db) as session:
@@ -246,7 +257,7 @@ class _Run:
         if self.mode == "incremental":
             stored = state.cursor if state else None
             fetch_since = cur.fetch_since(stored, lookback)
-            census = census_due or stored is None
+            census = census_due or stored is None or force_census
         else:
             label = cur.window_label(since, until)
             stored = state.cursor if state and state.window == label else None

@@ -122,11 +122,25 @@ def run_report(args: argparse.Namespace) -> int:
 
 def report_args(name: str, fmt: str, *, pi: str | None = None) -> argparse.Namespace:
     """The options of ``trainyard report NAME --format FMT [--pi PI]``, defaults included, as
-    the command line would give them (so a report's own options need no copy here)."""
+    the command line gives them (a report's own options need no copy here); ``--pi`` only for
+    the reports that take it. ``UsageError`` when the report does not know ``fmt``."""
     from sync.cli import build_parser
 
-    argv = ["report", name, "--format", fmt, *(["--pi", pi] if pi else [])]
+    argv = ["report", name, "--format", fmt]
+    if pi is not None and takes_pi(name):
+        argv += ["--pi", pi]
     return build_parser().parse_args(argv)
+
+
+def takes_pi(name: str) -> bool:
+    """Whether ``trainyard report NAME`` describes one PI (has a ``--pi`` option)."""
+    from sync.cli import build_parser
+
+    try:
+        build_parser().parse_args(["report", name, "--pi", "?"])
+    except UsageError:
+        return False
+    return True
 
 
 def render_any(report: Report | PlanReport, fmt: str) -> str:

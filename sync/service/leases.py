@@ -128,7 +128,12 @@ def try_acquire(
 
 @contextmanager
 def leased(
-    engine: Engine, name: str, holder: str, seconds: float, clock: Clock = utcnow
+    engine: Engine,
+    name: str,
+    holder: str,
+    seconds: float,
+    clock: Clock = utcnow,
+    describe: Callable[[BaseException], str] | None = None,
 ) -> Iterator[Lease | None]:
     """Hold ``name`` for the block (renewed in the background), recording the block's outcome;
     yields None (and runs nothing of ours) when another process holds it."""
@@ -140,7 +145,7 @@ def leased(
     try:
         yield lease
     except BaseException as exc:
-        lease.release("failed", _one_line(exc) or type(exc).__name__)
+        lease.release("failed", (describe or _one_line)(exc) or type(exc).__name__)
         raise
     lease.release("success", None)
 
