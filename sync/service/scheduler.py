@@ -8,8 +8,10 @@ No job store is kept: the jobs are what the config says, in memory.
 - ``digest``: on ``[schedule] digest_cron`` in the train's time zone;
 - ``reports``: one-off, submitted after each successful sync.
 
-Each interval run starts up to ``[service] jitter_seconds`` late (random), so sources and
-several processes spread out. Every job has ``max_instances=1`` (a run still going when the
+Each interval run starts up to ``[service] jitter_seconds`` (at most half the interval) after
+its point on the interval's grid, at random, so sources and several processes spread out; the
+jitter never accumulates (APScheduler's own adds each run's delay to the next).
+Every job has ``max_instances=1`` (a run still going when the
 next is due makes the next one skip), ``coalesce`` (runs missed while the process was busy or
 asleep become one) and ``misfire_grace_time`` (a run later than that is skipped, not started
 late). The census and sweep of a source wait for its regular sync (they share its lock).
@@ -37,6 +39,21 @@ from sync.service.jobs import Jobs, fields
 log = logging.getLogger("trainyard.service")
 
 
+class GridInterval(IntervalTrigger):  # type: ignore[misc]
+    """An interval trigger whose runs stay on the grid ``start + n x interval`` (+ jitter)."""
+
+    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
+        if previous is not None and previous >= self.start_date:
+            steps = (previous - self.start_date) // self.interval
+            previous = self.start_date + steps * self.interval
+        return super().get_next_fire_time(previous, now)  # type: ignore[no-any-return]
+
+
+def interval(every: timedelta, start: datetime, jitter: float) -> GridInterval:
+    capped = min(jitter, every.total_seconds() / 2)
+    return GridInterval(seconds=every.total_seconds(), start_date=start, jitter=capped or None)
+
+
 def job_defaults(config: Config) -> dict[str, Any]:
     return {
         "coalesce": True,
@@ -57,12 +74,12 @@ def new_scheduler(config: Config) -> BackgroundScheduler:
 def schedule(scheduler: BaseScheduler, config: Config, jobs: Jobs, now: datetime) -> None:
     """Add every job the config asks for; reports are submitted on demand by ``jobs``."""
     sync = config.sync
-    jitter = config.service.jitter_seconds or None
+    jitter = config.service.jitter_seconds
     for src in config.sources:
         name = src.name
         scheduler.add_job(
             jobs.sync,
-            IntervalTrigger(minutes=sync.interval_minutes, start_date=now, jitter=jitter),
+            interval(timedelta(minutes=sync.interval_minutes), now, jitter),
             args=(name, "sync"),
             next_run_time=now,  # the first sync at start (the trigger alone waits one interval)
             id=f"sync:{name}",
@@ -74,9 +91,7 @@ def schedule(scheduler: BaseScheduler, config: Config, jobs: Jobs, now: datetime
             every = timedelta(hours=hours)
             scheduler.add_job(
                 jobs.sync,
-                IntervalTrigger(
-                    seconds=every.total_seconds(), start_date=now + every, jitter=jitter
-                ),
+                interval(every, now + every, jitter),
                 args=(name, kind),
                 id=f"{kind}:{name}",
                 name=f"{kind}:{name}",
