@@ -309,6 +309,9 @@ class Event(Base):
     from_value: Mapped[str | None] = mapped_column(Text)
     to_value: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
+    # who made the change (stalled work ignores bot accounts): stable id and display name
+    author: Mapped[str | None] = mapped_column(String(300))
+    author_name: Mapped[str | None] = mapped_column(String(300))
 
 
 class QuarantinedRecord(Base):
@@ -413,3 +416,32 @@ class ServiceLease(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_success_at: Mapped[datetime | None]
     last_holder: Mapped[str | None] = mapped_column(String(200))
+
+
+class DigestOutbox(Base):
+    """One digest for one recipient and period: written before the send is attempted, so a
+    crash between the SMTP server's answer and the record can never send it twice.
+
+    ``status``: "sending" (claimed; the outcome is unknown until it is recorded), "sent",
+    "failed" (refused, timeout, auth: retried by the next run in the same period).
+    ``as_of`` is the instant the digest described: the next digest reports what changed since
+    the last sent one's ``as_of``.
+    """
+
+    __tablename__ = "digest_outbox"
+    __table_args__ = (UniqueConstraint("train", "period", "recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    train: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str] = mapped_column(String(20))  # the train-local day, "2026-12-07"
+    recipient: Mapped[str] = mapped_column(String(320))
+    team: Mapped[str | None] = mapped_column(String(200))  # None: the whole train (RTE)
+    message_id: Mapped[str] = mapped_column(String(400))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    since: Mapped[datetime]
+    as_of: Mapped[datetime]
+    created_at: Mapped[datetime]
+    attempted_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)

@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sync import config_digest
+from sync.config_digest import DigestConfig, SmtpConfig
+from sync.config_reports import DependenciesConfig, FlowConfig
 from sync.config_service import ScheduleConfig, ServiceConfig
 from sync.config_service import check as check_service
 from sync.errors import ConfigError
@@ -107,6 +110,7 @@ class SyncConfig:
 @dataclass(frozen=True, slots=True)
 class ReportsConfig:
     out_dir: str = "trainyard-out"
+    base_url: str = ""  # where out_dir is served (the digest links to the board there)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,10 @@ class Config:
     blocked: BlockedConfig = field(default_factory=BlockedConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    dependencies: DependenciesConfig = field(default_factory=DependenciesConfig)
+    flow: FlowConfig = field(default_factory=FlowConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
@@ -144,6 +152,10 @@ TOP_LEVEL: dict[str, type[Any]] = {
     "blocked": BlockedConfig,
     "sync": SyncConfig,
     "reports": ReportsConfig,
+    "digest": DigestConfig,
+    "smtp": SmtpConfig,
+    "dependencies": DependenciesConfig,
+    "flow": FlowConfig,
     "service": ServiceConfig,
     "schedule": ScheduleConfig,
 }
@@ -250,6 +262,7 @@ class _Checker:
     # -- structure --------------------------------------------------------------------------
 
     def config(self, raw: dict[str, Any], connector_settings: Mapping[str, type[Any]]) -> Config:
+        raw = config_digest.prepare(raw)
         for key in raw:
             if key not in TOP_LEVEL and key != "sources":
                 known = ", ".join(sorted([*TOP_LEVEL, "sources"]))
@@ -430,6 +443,9 @@ class _Checker:
                     "set iterations and iteration_days to 1 or more",
                 )
         self.baselines(config)
+        teams = tuple(t.name for t in config.train.teams)
+        config_digest.check(config.digest, config.smtp, teams, self.fail)
+        config_digest.check_base_url(config.reports.base_url, self.fail)
         check_service(config.service, config.schedule, config.train.timezone, self.fail)
         pis = config.calendar.pis
         ordered = sorted(range(len(pis)), key=lambda i: pis[i].start)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sync.config import TOP_LEVEL, PIConfig, TeamConfig
+from sync.config_digest import DigestRoute
 from sync.registry import installed_settings
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
@@ -24,10 +25,16 @@ def documented(key: str) -> bool:
 
 def keys() -> list[str]:
     found: list[str] = []
-    for cls in (*TOP_LEVEL.values(), TeamConfig, PIConfig, *installed_settings().values()):
+    for cls in (
+        *TOP_LEVEL.values(),
+        TeamConfig,
+        PIConfig,
+        DigestRoute,
+        *installed_settings().values(),
+    ):
         for f in dataclasses.fields(cls):
-            if not dataclasses.is_dataclass(f.type) and f.name not in ("teams", "pis"):
-                found.append(f"{cls.__name__}.{f.name}")
+            if not dataclasses.is_dataclass(f.type) and f.name not in ("teams", "pis", "routes"):
+                found.append(f"{cls.__name__}.{f.name.rstrip('_')}")  # [smtp] from_ is "from"
     return found
 
 

@@ -26,6 +26,7 @@ from model.tables import (
     BaselineDependency,
     BaselineItem,
     ConnectorMemo,
+    DigestOutbox,
     Event,
     Iteration,
     Link,
@@ -223,7 +224,12 @@ def one_of_everything(session: Session) -> list[Base]:
         last_finished_at=T0, last_outcome="failed", last_error="disk full", last_success_at=T0,
         last_holder="host:1:abc",
     )  # fmt: skip
-    session.add_all([status_event, link_event, quarantined, planned, planned_dep, lease])
+    outbox = DigestOutbox(
+        train="Payments ART", period="2026-10-05", recipient="rte@acme.example", team=None,
+        message_id="<digest.2026-10-05.rte@trainyard>", status="sent", attempts=1, since=T0,
+        as_of=T0, created_at=T0, attempted_at=T0, sent_at=T0, error=None,
+    )  # fmt: skip
+    session.add_all([status_event, link_event, quarantined, planned, planned_dep, lease, outbox])
     session.commit()
     return [
         train,
@@ -247,6 +253,7 @@ def one_of_everything(session: Session) -> list[Base]:
         planned,
         planned_dep,
         lease,
+        outbox,
     ]
 
 

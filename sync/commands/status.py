@@ -3,8 +3,10 @@
 Reads ``sync_state`` (the incremental cursor and last success) and ``sync_runs`` (the last run)
 and never needs the trackers' secrets. Exit code: 1 when any source is **stale** (its last
 successful incremental sync is older than 3 x ``sync.interval_minutes``) or **failing** (its
-last run ended in failure); else 0. A source that never synced is neither: a fresh install or
-the first-run demo has nothing wrong with it yet, so it prints "never synced" and exits 0.
+last run ended in failure), or when the latest digest to a recipient failed to send (digest
+deliveries that failed or lost their sender are listed after the sources); else 0. A source
+that never synced is neither: a fresh install or the first-run demo has nothing wrong with it
+yet, so it prints "never synced" and exits 0.
 """
 
 from __future__ import annotations
@@ -98,13 +100,19 @@ def add(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run_status(args: argparse.Namespace) -> int:
     config = load_config(args)  # no secrets: status reads only the database
+    from sync.mail.outbox import problems  # digest deliveries that failed or lost their sender
+
     with catalog_session(config, "sync status") as session:
         statuses = collect(session, config, datetime.now(UTC))
+        mail = problems(session, config.train.name)
     if sys.stdout.isatty():
         render_table(statuses, config, Console())
+        for p in mail:
+            Console().print(p.line, markup=False, highlight=False, style="bold red")
     else:
-        print("\n".join(render_lines(statuses, config)))
-    return 1 if any(s.stale or s.failing for s in statuses) else 0
+        print("\n".join([*render_lines(statuses, config), *(p.line for p in mail)]))
+    failed_mail = any(p.status == "failed" for p in mail)
+    return 1 if failed_mail or any(s.stale or s.failing for s in statuses) else 0
 
 
 def collect(session: Session, config: Config, now: datetime) -> list[SourceStatus]:

@@ -1,7 +1,7 @@
 """Service leases: one row per ``serve`` job run under a database lease (issue 9)
 
 Revision ID: 0004_service_leases
-Revises: 0002_pi_baselines
+Revises: 0003_digest_outbox (chained after the merged digest branch; the integrator re-chains)
 Create Date: 2026-12-03 14:00:00
 
 Reports and digest run in one ``serve`` process at a time on a shared database; the row names
@@ -16,7 +16,7 @@ from alembic import op
 import model.types
 
 revision = "0004_service_leases"
-down_revision = "0002_pi_baselines"
+down_revision = "0003_digest_outbox"  # the integrator re-chains: 0002_pi_baselines in the plan
 branch_labels = None
 depends_on = None
 
