@@ -1,38 +1,37 @@
 """The one place ``serve`` calls the digest: ``sync.mail.deliver_digests`` (``trainyard digest``).
 
 The digest keeps its own outbox (exactly once per period and recipient); the service only
-decides when, under the ``digest`` lease, and counts what was sent and what failed.
+decides when — on ``[schedule] digest_cron``, under the ``digest`` lease — and counts what was
+sent and what failed. A config without recipients gets no digest job (many trains start with
+reports only); one with recipients that cannot send (no sender, password variable unset) stops
+``serve`` at start with the digest's own one-line message.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sync.config import Config
+from sync.config_digest import sending_problem
+from sync.errors import ConfigError
+from sync.mail import DeliveryReport, deliver_digests
+
+Deliver = Callable[[Config, datetime], DeliveryReport]
 
 
-@dataclass(frozen=True, slots=True)
-class DigestOutcome:
-    sent: int
-    failed: int
-    skipped_quiet: bool
-    errors: tuple[str, ...]
+def deliver(config: Config, now: datetime) -> DeliveryReport:
+    """Send the digest due now (the digest package decides what is due and to whom)."""
+    return deliver_digests(config, now=now, send=True)
 
 
-Deliver = Callable[[Config, datetime], DigestOutcome]
-
-
-def deliver(config: Config, now: datetime) -> DigestOutcome:
-    """Send the digest now (the digest package decides what is due and to whom)."""
-    mail: Any = importlib.import_module("sync.mail")  # lands with the digest branch
-    report = mail.deliver_digests(config, now=now, send=True)
-    return DigestOutcome(
-        sent=int(report.sent),
-        failed=int(report.failed),
-        skipped_quiet=bool(report.skipped_quiet),
-        errors=tuple(str(e) for e in report.errors),
-    )
+def scheduled(config: Config) -> bool:
+    """Whether ``serve`` runs the digest job: a cron and recipients; ``ConfigError`` when there
+    are recipients but the digest could not be sent."""
+    digest = config.digest
+    if not config.schedule.digest_cron.strip() or not (digest.to or digest.routes):
+        return False
+    problem = sending_problem(digest, config.smtp)
+    if problem:
+        raise ConfigError(f'{config.path}: {problem} (or set [schedule] digest_cron = "")')
+    return True

@@ -219,7 +219,7 @@ class Jobs:
 
     def _send_digest(self) -> str | None:
         if self.deliver is None:
-            return "no digest sender installed"
+            return "no digest delivery configured in this process"
         outcome = self.deliver(self.config, datetime.now(UTC))
         self.metrics.digest_sent.inc(outcome.sent)
         self.metrics.digest_failed.inc(outcome.failed)

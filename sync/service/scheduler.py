@@ -5,7 +5,8 @@ No job store is kept: the jobs are what the config says, in memory.
 - ``sync:NAME``: at start, then every ``[sync] interval_minutes``: an incremental sync;
 - ``census:NAME`` / ``sweep:NAME``: every ``[sync] census_hours`` / ``full_sweep_hours``
   (first after one period): a sync that does its census / full sweep now;
-- ``digest``: on ``[schedule] digest_cron`` in the train's time zone;
+- ``digest``: on ``[schedule] digest_cron`` in the train's time zone, when ``[digest]`` has
+  recipients;
 - ``reports``: one-off, submitted after each successful sync.
 
 Each interval run starts up to ``[service] jitter_seconds`` (at most half the interval) after
@@ -34,6 +35,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from sync.config import Config
+from sync.service import digest
 from sync.service.jobs import Jobs, fields
 
 log = logging.getLogger("trainyard.service")
@@ -96,8 +98,8 @@ def schedule(scheduler: BaseScheduler, config: Config, jobs: Jobs, now: datetime
                 id=f"{kind}:{name}",
                 name=f"{kind}:{name}",
             )
-    cron = config.schedule.digest_cron.strip()
-    if cron:
+    if digest.scheduled(config):
+        cron = config.schedule.digest_cron.strip()
         scheduler.add_job(
             jobs.digest,
             CronTrigger.from_crontab(cron, timezone=ZoneInfo(config.train.timezone)),

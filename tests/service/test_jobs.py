@@ -20,7 +20,7 @@ from connectors import base as rec
 from model import tables as t
 from sync.commands.report import REPORTS
 from sync.config import Config
-from sync.service.digest import DigestOutcome
+from sync.mail import DeliveryReport
 from sync.service.jobs import RETRY_SECONDS, Jobs
 from sync.service.leases import try_acquire
 from sync.service.metrics import Metrics
@@ -39,7 +39,7 @@ def make_jobs(
     config: Config,
     db: Engine,
     scripts: dict[str, Script],
-    deliver: Callable[[Config, datetime], DigestOutcome] | None = None,
+    deliver: Callable[[Config, datetime], DeliveryReport] | None = None,
 ) -> Jobs:
     classes = {kind: scripted_class(script, kind) for kind, script in scripts.items()}
     return Jobs(
@@ -149,7 +149,9 @@ def test_the_digest_is_counted_and_its_failure_recorded_without_secrets(
     tmp_path: Path, db_url: str, engine: Engine
 ) -> None:
     config = scripted_config(tmp_path, db_url)
-    outcome = DigestOutcome(sent=2, failed=1, skipped_quiet=False, errors=("auth S3cr3t! refused",))
+    outcome = DeliveryReport(
+        sent=2, failed=1, skipped_quiet=False, errors=("auth S3cr3t! refused",)
+    )
     jobs = make_jobs(config, engine, {}, deliver=lambda cfg, now: outcome)
     assert jobs.digest()
     assert metric(jobs, "trainyard_digest_sent_total") == 2
@@ -157,7 +159,7 @@ def test_the_digest_is_counted_and_its_failure_recorded_without_secrets(
     assert metric(jobs, "trainyard_job_errors_total", job="digest") == 1
     row = lease_row(engine, "digest")
     assert (row.holder, row.last_outcome, row.last_error) == (None, "failed", "auth *** refused")
-    jobs.deliver = lambda cfg, now: DigestOutcome(0, 0, True, ())
+    jobs.deliver = lambda cfg, now: DeliveryReport(0, 0, True, ())
     assert jobs.digest()
     assert lease_row(engine, "digest").last_outcome == "success"
 
@@ -165,7 +167,7 @@ def test_the_digest_is_counted_and_its_failure_recorded_without_secrets(
 def test_a_crashing_digest_never_escapes_the_job(
     tmp_path: Path, db_url: str, engine: Engine
 ) -> None:
-    def boom(cfg: Config, now: datetime) -> DigestOutcome:
+    def boom(cfg: Config, now: datetime) -> DeliveryReport:
         raise ZeroDivisionError("a bug")
 
     jobs = make_jobs(scripted_config(tmp_path, db_url), engine, {}, deliver=boom)

@@ -19,6 +19,7 @@ import pytest
 import time_machine
 from apscheduler.executors.pool import ThreadPoolExecutor
 
+from sync.errors import ConfigError
 from sync.service.scheduler import schedule
 from tests.service.world import T0, ManualScheduler, Recorder, scripted_config
 
@@ -60,10 +61,29 @@ def test_jobs_come_from_the_config(tmp_path: Path, sqlite_url: str) -> None:
         scheduler.shutdown()
 
 
-def test_no_digest_job_when_the_cron_is_empty(tmp_path: Path, sqlite_url: str) -> None:
-    _, scheduler, _ = start(tmp_path, sqlite_url, cron="")
+@pytest.mark.parametrize(
+    "cfg", [{"cron": ""}, {"sender": None}], ids=["cron empty", "no recipients"]
+)
+def test_no_digest_job_without_a_cron_or_recipients(
+    tmp_path: Path, sqlite_url: str, cfg: dict[str, object]
+) -> None:
+    _, scheduler, _ = start(tmp_path, sqlite_url, **cfg)
     assert "digest" not in {job.id for job in scheduler.get_jobs()}
+    assert "sync:jira" in {job.id for job in scheduler.get_jobs()}
     scheduler.shutdown()
+
+
+def test_recipients_without_a_sender_stop_serve_at_start(tmp_path: Path, sqlite_url: str) -> None:
+    with pytest.raises(ConfigError, match=r"no sender: set \[smtp\] from"):
+        start(tmp_path, sqlite_url, sender="")
+
+
+def test_the_jitter_is_capped_at_half_the_interval(tmp_path: Path, sqlite_url: str) -> None:
+    with time_machine.travel(T0, tick=False):
+        _, scheduler, _ = start(tmp_path, sqlite_url, jitter=3600)
+        assert scheduler.get_job("sync:jira").trigger.jitter == 450
+        assert scheduler.get_job("census:jira").trigger.jitter == 3600
+        scheduler.shutdown()
 
 
 def test_first_sync_at_start_then_every_interval_within_the_jitter(

@@ -35,6 +35,14 @@ lease_seconds = 5
 [schedule]
 digest_cron = "{cron}"
 """
+DIGEST = """
+[digest]
+to = ["rte@acme.example"]
+[smtp]
+host = "127.0.0.1"
+security = "none"
+from = "{sender}"
+"""
 
 
 def scripted_config(
@@ -44,11 +52,13 @@ def scripted_config(
     jitter: float = 30,
     grace: float = 300,
     cron: str = "0 7 * * mon",
+    sender: str | None = "trainyard@acme.example",  # None: no [digest] or [smtp] at all
 ) -> Config:
     """The engine tests' train (sources jira and github, scripted connectors) plus [service]."""
     path = tmp_path / "trainyard.toml"
     service = SERVICE.format(out=tmp_path / "out", jitter=jitter, grace=grace, cron=cron)
-    path.write_text(ENGINE_CONFIG.format(url=url) + service)
+    mail = DIGEST.format(sender=sender) if sender is not None else ""
+    path.write_text(ENGINE_CONFIG.format(url=url) + service + mail)
     return load(path, connector_settings={"jira": ScriptedSettings, "github": ScriptedSettings})
 
 
