@@ -5,8 +5,10 @@ row, ask the connector for pages and store each page together with the cursor it
 transaction, then close the run. A crash (even ``kill -9``) at any moment leaves only whole
 pages behind, and the cursor never passes what was stored, so a rerun ends in exactly the state
 of an uninterrupted run. Connector failures end the run with one clear line (``RunError``),
-never with a secret in it. A set ``stop`` event (the service's SIGTERM) ends a run after the
-page being stored, as ``interrupted``: the cursor stays at that page and the next run resumes.
+never with a secret in it. A set ``stop`` event (the service's SIGTERM) ends a run as
+``interrupted``: a page being stored is finished; a page still being fetched is abandoned at
+its next HTTP response (a page may take minutes of requests), so the cursor stays at the last
+stored page and the next run fetches the rest again.
 """
 
 from __future__ import annotations
@@ -44,7 +46,13 @@ from sync.store import PageCounts, PageStore, StoreContext, count_items, memo_vi
 log = logging.getLogger(__name__)
 
 BULK_ITEMS = 1000  # a run writing this many items refreshes the planner's statistics
-STOPPED = "stopped between pages on request; the next run resumes from the stored cursor"
+STOPPED = "stopped on request; the next run resumes from the stored cursor"
+
+
+class StopRequested(BaseException):
+    """Raised from the response hook when a stop was requested mid-page: a BaseException, so
+    no connector or client library mistakes it for a request failure to retry or wrap."""
+
 
 Clock = Callable[[], datetime]
 ProgressFn = Callable[["RunProgress"], None]
@@ -221,7 +229,10 @@ class _Run:
             max_retries=cfg.max_retries, max_wait=cfg.max_wait_seconds, sleeper=self.e.sleeper
         )
         transport = rec.Transport(
-            retry=retry, timeout=cfg.request_timeout_seconds, max_wait=cfg.max_wait_seconds
+            retry=retry,
+            timeout=cfg.request_timeout_seconds,
+            max_wait=cfg.max_wait_seconds,
+            on_response=self._stop_point,
         )
         cursor_now: datetime | None = None
         try:
@@ -233,6 +244,8 @@ class _Run:
                 cursor_now = self._store(page, cursor_now)
                 if self.e.stopping():
                     return self._close("interrupted", STOPPED, cursor_now)
+        except StopRequested:
+            return self._close("interrupted", STOPPED, cursor_now)
         except Exception as exc:  # any failure ends the run cleanly and is recorded
             log.debug("sync of %s failed", self.src.name, exc_info=True)
             message = self._describe(exc)
@@ -242,6 +255,10 @@ class _Run:
             self._close_quietly("interrupted", cursor_now)
             raise
         return self._close("success", None, cursor_now)
+
+    def _stop_point(self, response: object) -> None:
+        if self.e.stopping():
+            raise StopRequested
 
     def _request(
         self, full_sweep: bool, force_census: bool = False
