@@ -161,3 +161,20 @@ def _stored_a_page(db_url: str) -> bool:
             )
     finally:
         db.dispose()
+
+
+def test_a_busy_port_is_one_clear_line_and_exit_1(tmp_path: Path, sqlite_url: str) -> None:
+    import socket
+
+    with world(tmp_path, sqlite_url, issues=5) as w, socket.socket() as busy:
+        config = w.config(cron="")
+        port = int(config.read_text().split("http_port = ", 1)[1].split()[0])
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        serve = w.serve(config)
+        code = serve.proc.wait(30)
+        serve.kill()
+    assert code == 1
+    [line] = serve.lines
+    assert line.startswith(f"trainyard: error: cannot serve http on 127.0.0.1:{port}")
+    assert "set [service] http_port to a free port" in line
