@@ -2,7 +2,8 @@
 
 Each report in ``sync.commands.report.REPORTS`` (the board joins when it registers there) is
 built once with the same functions and options the command uses, then rendered as HTML (people),
-JSON (tools) and Markdown (chat, wikis) into ``NAME.html``, ``NAME.json`` and ``NAME.md``. Each
+JSON (tools) and Markdown (chat, wikis) — those of them the report offers — into ``NAME.html``,
+``NAME.json`` and ``NAME.md``. Each
 file is replaced in one step, so a reader or the HTTP endpoint never sees half a report. The PI
 reports describe the current PI (or the latest started one) and are left out, with a log line,
 while no PI has started. One failing report does not keep the others from being written; the
@@ -83,7 +84,7 @@ def regenerate(config: Config, db: Engine, now: datetime) -> list[Path]:
 def _write_one(
     session: Session, name: str, pi: str | None, ctx: ReportContext, target: Path
 ) -> list[Path]:
-    formats = [fmt for fmt in OUTPUT_FORMATS if _offers(name, fmt, pi)]
+    formats = formats_of(name, pi)
     if not formats:
         log.warning("report %s offers none of the formats %s; skipped", name, OUTPUT_FORMATS)
         return []
@@ -94,6 +95,11 @@ def _write_one(
         write_atomically(path, render_any(report, fmt))
         paths.append(path)
     return paths
+
+
+def formats_of(name: str, pi: str | None) -> list[str]:
+    """The output formats ``trainyard report NAME`` offers (the board has no Markdown)."""
+    return [fmt for fmt in OUTPUT_FORMATS if _offers(name, fmt, pi)]
 
 
 def _offers(name: str, fmt: str, pi: str | None) -> bool:
