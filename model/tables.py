@@ -399,6 +399,25 @@ class BaselineDependency(Base):
     baseline: Mapped[PIBaseline] = relationship(back_populates="dependencies")
 
 
+class ServiceLease(Base):
+    """A database lease on one ``serve`` job (reports, digest): who runs it now, until when, and
+    how its last run went. Several ``serve`` processes share a database; the holder renews the
+    lease while it works, and a killed holder's lease simply expires."""
+
+    __tablename__ = "service_leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))  # host:pid:token; None when free
+    expires_at: Mapped[datetime | None]
+    acquired_at: Mapped[datetime | None]
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(String(20))  # success/failed
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_success_at: Mapped[datetime | None]
+    last_holder: Mapped[str | None] = mapped_column(String(200))
+
+
 class DigestOutbox(Base):
     """One digest for one recipient and period: written before the send is attempted, so a
     crash between the SMTP server's answer and the record can never send it twice.

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sync import config_digest
 from sync.config_digest import DigestConfig, SmtpConfig
 from sync.config_reports import DependenciesConfig, FlowConfig
+from sync.config_service import ScheduleConfig, ServiceConfig
+from sync.config_service import check as check_service
 from sync.errors import ConfigError
 
 DEFAULT_CONFIG = "trainyard.toml"
@@ -132,6 +134,8 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     dependencies: DependenciesConfig = field(default_factory=DependenciesConfig)
     flow: FlowConfig = field(default_factory=FlowConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:
@@ -152,6 +156,8 @@ TOP_LEVEL: dict[str, type[Any]] = {
     "smtp": SmtpConfig,
     "dependencies": DependenciesConfig,
     "flow": FlowConfig,
+    "service": ServiceConfig,
+    "schedule": ScheduleConfig,
 }
 REQUIRED_TOP = ("train",)
 
@@ -440,6 +446,7 @@ class _Checker:
         teams = tuple(t.name for t in config.train.teams)
         config_digest.check(config.digest, config.smtp, teams, self.fail)
         config_digest.check_base_url(config.reports.base_url, self.fail)
+        check_service(config.service, config.schedule, config.train.timezone, self.fail)
         pis = config.calendar.pis
         ordered = sorted(range(len(pis)), key=lambda i: pis[i].start)
         for b, a in itertools.pairwise(ordered):

@@ -5,7 +5,10 @@ row, ask the connector for pages and store each page together with the cursor it
 transaction, then close the run. A crash (even ``kill -9``) at any moment leaves only whole
 pages behind, and the cursor never passes what was stored, so a rerun ends in exactly the state
 of an uninterrupted run. Connector failures end the run with one clear line (``RunError``),
-never with a secret in it.
+never with a secret in it. A set ``stop`` event (the service's SIGTERM) ends a run as
+``interrupted``: a page being stored is finished; a page still being fetched is abandoned at
+its next HTTP response (a page may take minutes of requests), so the cursor stays at the last
+stored page and the next run fetches the rest again.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import base64
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -42,6 +46,13 @@ from sync.store import PageCounts, PageStore, StoreContext, count_items, memo_vi
 log = logging.getLogger(__name__)
 
 BULK_ITEMS = 1000  # a run writing this many items refreshes the planner's statistics
+STOPPED = "stopped on request; the next run resumes from the stored cursor"
+
+
+class StopRequested(BaseException):
+    """Raised from the response hook when a stop was requested mid-page: a BaseException, so
+    no connector or client library mistakes it for a request failure to retry or wrap."""
+
 
 Clock = Callable[[], datetime]
 ProgressFn = Callable[["RunProgress"], None]
@@ -93,9 +104,18 @@ class SyncEngine:
     sleeper: Callable[[float], None] = time.sleep
     progress: ProgressFn | None = None
     connector_classes: Mapping[str, type[rec.Connector]] | None = None  # tests; default: installed
+    stop: threading.Event | None = None  # set: finish the page being stored, then end the run
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
     def sync(
-        self, source: str | None = None, *, wait: float = 0.0, full_sweep: bool = False
+        self,
+        source: str | None = None,
+        *,
+        wait: float = 0.0,
+        full_sweep: bool = False,
+        census: bool = False,
     ) -> list[RunResult]:
         """Incremental sync of one source, or of all; a failing source does not stop the others
         (their errors are raised together, after every source had its turn)."""
@@ -105,8 +125,12 @@ class SyncEngine:
         results: list[RunResult] = []
         errors: list[str] = []
         for name in names:
+            if self.stopping():
+                break
             try:
-                results.append(self.run(name, "incremental", wait=wait, full_sweep=full_sweep))
+                results.append(
+                    self.run(name, "incremental", wait=wait, full_sweep=full_sweep, census=census)
+                )
             except RunError as exc:
                 if source:
                     raise
@@ -136,14 +160,16 @@ class SyncEngine:
         until: datetime | None = None,
         wait: float = 0.0,
         full_sweep: bool = False,
+        census: bool = False,
     ) -> RunResult:
+        """``full_sweep``/``census``: do them now, not only when their interval has passed."""
         src_cfg = self.config.source(name)
         source_id = self._prepare()[name]
         with source_lock(self.db, source_id, name, wait=wait):
             started = self.clock()
             run_id = self._open_run(source_id, mode, started)
             runner = _Run(self, src_cfg, source_id, run_id, mode, started, since, until)
-            return runner.execute(full_sweep)
+            return runner.execute(full_sweep, census)
 
     def _prepare(self) -> dict[str, int]:
         with Session(self.db) as session, session.begin():
@@ -197,22 +223,29 @@ class _Run:
         self._census = self._sweep = False  # decided in _request, recorded in _close
         self._train: tuple[dict[str, int], list[IterationSpan]] | None = None
 
-    def execute(self, full_sweep: bool) -> RunResult:
+    def execute(self, full_sweep: bool, census: bool = False) -> RunResult:
         cfg = self.e.config.sync
         retry = BudgetRetry.for_run(
             max_retries=cfg.max_retries, max_wait=cfg.max_wait_seconds, sleeper=self.e.sleeper
         )
         transport = rec.Transport(
-            retry=retry, timeout=cfg.request_timeout_seconds, max_wait=cfg.max_wait_seconds
+            retry=retry,
+            timeout=cfg.request_timeout_seconds,
+            max_wait=cfg.max_wait_seconds,
+            on_response=self._stop_point,
         )
         cursor_now: datetime | None = None
         try:
             classes = self.e.connector_classes
             cls = classes[self.src.kind] if classes else connector_class(self.src.kind)
             self.connector = cls(self.src.name, self.src.settings, transport)
-            request, cursor_now = self._request(full_sweep)
+            request, cursor_now = self._request(full_sweep, census)
             for page in self.connector.pages(request):
                 cursor_now = self._store(page, cursor_now)
+                if self.e.stopping():
+                    return self._close("interrupted", STOPPED, cursor_now)
+        except StopRequested:
+            return self._close("interrupted", STOPPED, cursor_now)
         except Exception as exc:  # any failure ends the run cleanly and is recorded
             log.debug("sync of %s failed", self.src.name, exc_info=True)
             message = self._describe(exc)
@@ -223,7 +256,13 @@ class _Run:
             raise
         return self._close("success", None, cursor_now)
 
-    def _request(self, full_sweep: bool) -> tuple[rec.SyncRequest, datetime | None]:
+    def _stop_point(self, response: object) -> None:
+        if self.e.stopping():
+            raise StopRequested
+
+    def _request(
+        self, full_sweep: bool, force_census: bool = False
+    ) -> tuple[rec.SyncRequest, datetime | None]:
         cfg = self.e.config.sync
         lookback = timedelta(minutes=cfg.lookback_minutes)
         with Session(self.e.db) as session:
@@ -235,7 +274,7 @@ class _Run:
         if self.mode == "incremental":
             stored = state.cursor if state else None
             fetch_since = cur.fetch_since(stored, lookback)
-            census = census_due or stored is None
+            census = census_due or stored is None or force_census
         else:
             label = cur.window_label(since, until)
             stored = state.cursor if state and state.window == label else None
@@ -380,7 +419,7 @@ class _Run:
                     state.cursor = cursor_now
                 state.last_success_at, state.last_error, state.last_error_at = now, None, None
                 self._mark_done(session, now, run)
-            else:
+            elif outcome != "interrupted":  # a requested stop is no error of the source
                 state.last_error, state.last_error_at = error, now
             state.updated_at = now
             requests = run.api_requests

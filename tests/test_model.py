@@ -32,6 +32,7 @@ from model.tables import (
     Link,
     PIBaseline,
     QuarantinedRecord,
+    ServiceLease,
     Source,
     StatusCategoryRow,
     SyncLock,
@@ -218,12 +219,17 @@ def one_of_everything(session: Session) -> list[Base]:
         baseline_id=baseline.id, blocker_source="jira", blocker_key="PAY-7",
         blocked_source="jira", blocked_key="CHK-2", health="red", created_at=T0,
     )  # fmt: skip
+    lease = ServiceLease(
+        name="reports", holder="host:1:abc", expires_at=T0, acquired_at=T0, last_started_at=T0,
+        last_finished_at=T0, last_outcome="failed", last_error="disk full", last_success_at=T0,
+        last_holder="host:1:abc",
+    )  # fmt: skip
     outbox = DigestOutbox(
         train="Payments ART", period="2026-10-05", recipient="rte@acme.example", team=None,
         message_id="<digest.2026-10-05.rte@trainyard>", status="sent", attempts=1, since=T0,
         as_of=T0, created_at=T0, attempted_at=T0, sent_at=T0, error=None,
     )  # fmt: skip
-    session.add_all([status_event, link_event, quarantined, planned, planned_dep, outbox])
+    session.add_all([status_event, link_event, quarantined, planned, planned_dep, lease, outbox])
     session.commit()
     return [
         train,
@@ -246,6 +252,7 @@ def one_of_everything(session: Session) -> list[Base]:
         baseline,
         planned,
         planned_dep,
+        lease,
         outbox,
     ]
 

@@ -4,11 +4,17 @@ Builds the report context from the config (train, blocked rules, sync interval, 
 sources), mirrors the config into the database (``ensure_catalog``) and never needs the
 trackers' secrets. ``--as-of`` accepts ``2026-10-20`` (midnight in the train's time zone),
 ``2026-10-20T14:30`` (train time zone) or an ISO-8601 time with ``Z`` or an offset.
+
+``report_args``, ``build`` and ``render_any`` let ``trainyard serve`` write every report of
+``REPORTS`` the way this command does; ``--out`` files are replaced atomically.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -101,13 +107,37 @@ def run_report(args: argparse.Namespace) -> int:
             report = build(session, args.report, context(config, as_of, now), args)
     except ReportError as exc:
         raise RunError(f"{exc}") from None
-    text = (
-        render_plan(report, args.format)
-        if isinstance(report, PlanReport)
-        else render(report, args.format)
-    )
-    write(text, args.out)
+    write(render_any(report, args.format), args.out)
     return 0
+
+
+def report_args(name: str, fmt: str, *, pi: str | None = None) -> argparse.Namespace:
+    """The options of ``trainyard report NAME --format FMT [--pi PI]``, defaults included, as
+    the command line gives them (a report's own options need no copy here); ``--pi`` only for
+    the reports that take it. ``UsageError`` when the report does not know ``fmt``."""
+    from sync.cli import build_parser
+
+    argv = ["report", name, "--format", fmt]
+    if pi is not None and takes_pi(name):
+        argv += ["--pi", pi]
+    return build_parser().parse_args(argv)
+
+
+def takes_pi(name: str) -> bool:
+    """Whether ``trainyard report NAME`` describes one PI (has a ``--pi`` option)."""
+    from sync.cli import build_parser
+
+    try:
+        build_parser().parse_args(["report", name, "--pi", "?"])
+    except UsageError:
+        return False
+    return True
+
+
+def render_any(report: Report | PlanReport, fmt: str) -> str:
+    if isinstance(report, PlanReport):
+        return render_plan(report, fmt)
+    return render(report, fmt)
 
 
 def build(
@@ -127,8 +157,24 @@ def write(text: str, out: str | None) -> None:
         print(text, end="")
         return
     try:
-        Path(out).write_text(text, encoding="utf-8")
+        write_atomically(Path(out), text)
     except OSError as exc:
         raise RunError(
             f"cannot write report to {out}: {exc.strerror or exc}; check the path"
         ) from None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` in one step: readers see the old file or the new one, never half."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)  # mkstemp's 0600 would hide the report from a web server
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise

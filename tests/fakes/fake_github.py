@@ -107,6 +107,7 @@ class FakeGitHub:
         self.remaining = rate_limit
         self.reset_at = int(time.time()) + reset_in
         self.faults: list[Fault] = []
+        self.latency = 0.0  # seconds every response waits (a slow API: a sync that takes a while)
         self.log: list[Logged] = []
         self.repos: dict[str, Repo] = {}
         self.by_id: dict[int, tuple[str, int]] = {}  # issue id → (repo, number)
@@ -545,6 +546,8 @@ class FakeGitHub:
         path = parts.path
         query = dict(parse_qsl(parts.query))
         headers = {k.lower(): v for k, v in h.headers.items()}
+        if self.latency:
+            time.sleep(self.latency)
         with self._lock:
             status, extra, body = self._route(path, query, headers)
             self.log.append(Logged("GET", path, query, headers, status))

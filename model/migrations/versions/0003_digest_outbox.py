@@ -1,7 +1,7 @@
 """The digest outbox: one row per digest period and recipient (issue 9, exactly once)
 
 Revision ID: 0003_digest_outbox
-Revises: 0005_event_activity (0002_pi_baselines before core merged; the integrator re-chains)
+Revises: 0002_pi_baselines
 Create Date: 2026-12-03 14:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import model.types
 
 revision = "0003_digest_outbox"
-down_revision = "0005_event_activity"
+down_revision = "0002_pi_baselines"
 branch_labels = None
 depends_on = None
 

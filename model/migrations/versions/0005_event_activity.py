@@ -1,7 +1,7 @@
 """Who made each change: events carry the tracker account (issue 11 §4, stalled work)
 
 Revision ID: 0005_event_activity
-Revises: 0002_pi_baselines
+Revises: 0004_service_leases
 Create Date: 2026-12-03 14:00:00
 
 ``author`` is the account's stable name (Jira accountId, or user name on Data Center; GitHub
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_event_activity"
-down_revision = "0002_pi_baselines"
+down_revision = "0004_service_leases"
 branch_labels = None
 depends_on = None
 
