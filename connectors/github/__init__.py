@@ -32,11 +32,11 @@ How it reads (``api-facts.md`` sections 9 to 12, traps 15 to 21):
   GET per issue whenever a key is absent (``issue.pull_request`` on every real issue,
   ``raw_data`` always) and never send ``If-None-Match``, so lists are read through
   ``gh.requester.requestJson``.
-* **Rate limits**: ``x-ratelimit-remaining``/``reset`` are read from every response; below
-  ``rate_limit_reserve`` the remaining requests are spread until the reset, every wait capped by
-  the retry layer's ``max_wait``. 429s, 5xx and 403s with ``Retry-After`` or remaining 0 are
-  retried by ``connectors.http.BudgetRetry``; a 403 whose *body* says "secondary rate limit"
-  (no header to go by) is retried here.
+* **Rate limits**: ``connectors.observe.ResponseObserver`` reads ``x-ratelimit-remaining``/
+  ``reset`` from every response; below ``rate_limit_reserve`` the remaining requests are spread
+  until the reset, every wait capped by the retry layer's ``max_wait``. Everything retried is
+  retried by ``connectors.http.BudgetRetry`` alone: 429s, 5xx, and 403s with ``Retry-After``,
+  remaining 0 or a body that says "secondary rate limit" (no header to go by).
 
 Status: ``open``/``closed`` (raw), category ``done`` when closed (also ``not_planned``),
 ``in_progress`` when open and assigned, else ``todo``.

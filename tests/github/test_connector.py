@@ -23,6 +23,8 @@ from connectors.base import Link, LinkScope, Page, SyncRequest, Transport
 from connectors.errors import AuthError, RetriesExhausted, ScopeError
 from connectors.github import GitHubConnector, GitHubSettings
 from connectors.http import BudgetRetry
+from tests.fakes.fake_github import TOKEN as FAKE_TOKEN
+from tests.fakes.fake_github import FakeGitHub
 
 API = "https://api.github.com:443"  # PyGithub names the port; responses matches literally
 TOKEN = "ghp_unit_secret_0123456789"
@@ -469,17 +471,20 @@ def test_unknown_repository_is_a_scope_error(rsps: responses.RequestsMock) -> No
         run(make(), request())
 
 
-def test_secondary_limit_403_without_headers_is_waited_out(rsps: responses.RequestsMock) -> None:
-    body = fixture("secondary_rate_limit_403.json")
-    rsps.get(f"{API}/repos/acme/web/issues", status=403, json=body)
-    rsps.get(f"{API}/repos/acme/web/issues", json=[])
-    rsps.get(f"{API}/repos/acme/api/issues", json=[])
-    sleeps = Sleeps()
-    connector = make(sleeps, max_wait=20.0)
-    run(connector, request())
-    assert sleeps == [20.0]  # GitHub asks for at least a minute: capped below the interval
-    assert len(calls(rsps, "/repos/acme/web/issues")) == 2
-    assert connector.stats()["throttled_seconds"] == 20.0
+def test_secondary_limit_403_without_headers_is_waited_out_by_the_retry_layer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Over real HTTP (``responses`` never calls a Retry's sleep): one retry layer waits."""
+    with FakeGitHub(repos=1, issues_per_repo=3) as fake:
+        monkeypatch.setenv("GITHUB_TOKEN", FAKE_TOKEN)
+        fake.secondary_limit(path=r"/issues$", times=1)  # no Retry-After, budget left
+        sleeps = Sleeps()
+        connector = make(sleeps, max_wait=20.0, base_url=fake.base_url, repos=tuple(fake.repos))
+        pages = run(connector, request(since=None, memo={"sweep:last": NOW.isoformat()}))
+        assert sleeps == [20.0]  # GitHub asks for at least a minute: capped below the interval
+        assert [r.status for r in fake.requests(r"/issues$")][:2] == [403, 200]
+        assert sum(len(p.items) for p in pages) == len(list(fake.issues()))
+        assert connector.stats()["throttled_seconds"] == 20.0
 
 
 def test_429_is_retried_by_the_retry_layer_and_every_attempt_counted(
