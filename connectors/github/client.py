@@ -16,7 +16,7 @@ from github import Auth
 from connectors.base import (
     Transport,
 )
-from connectors.errors import AuthError, RetriesExhausted, Unreachable
+from connectors.errors import AuthError, RetriesExhausted, Unreachable, Vanished
 from connectors.github.batch import (
     _Response,
 )
@@ -109,9 +109,15 @@ class GitHubClient:
             self._sleep(wait)
 
     def _get(
-        self, path: str, params: Mapping[str, Any] | None = None, etag: str | None = None
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        etag: str | None = None,
+        *,
+        per_issue: bool = False,
     ) -> _Response:
-        """One GET: 2xx/3xx/404/410 returned, 401/403 → AuthError.
+        """One GET: 2xx/3xx/404/410 returned, 401/403 → AuthError (``per_issue``: a 403 is
+        returned too: one issue hidden from the token is data, not a failed sync).
 
         Rate limits, 5xx and resets were already waited out by the retry layer; a 403 that
         reaches here is a permission answer, and a 429/5xx one the retries gave up on.
@@ -139,7 +145,7 @@ class GitHubClient:
                 f"github source {self.name!r}: GET {path} answered {status} after retries; "
                 "the next sync resumes where this one stopped"
             )
-        if status == 403:
+        if status == 403 and not per_issue:
             raise AuthError(
                 f"github source {self.name!r}: access denied (403) on GET {path}; give the "
                 f"token in ${self.settings.token_env} Issues: read on that repository"
@@ -153,16 +159,24 @@ class GitHubClient:
         etag: str | None = None,
         first: _Response | None = None,
     ) -> tuple[_Response, list[Any]]:
-        """A paged list: the first response (for its status/ETag) and all elements."""
+        """One issue's paged sub-resource: the first response (status, ETag) and all elements.
+
+        A 403/404/410 on the first page raises ``Vanished``: the issue is deleted, hidden or
+        was never readable there (the caller asks the issue itself which).
+        """
         if first is None:
-            first = self._get(path, {"per_page": PER_PAGE, **(params or {})}, etag)
+            first = self._get(path, {"per_page": PER_PAGE, **(params or {})}, etag, per_issue=True)
+        if first.status in (403, 404, 410):
+            raise Vanished(f"HTTP {first.status} on {path}")
         if first.status != 200:
             return first, []
         elements = list(first.data) if isinstance(first.data, list) else []
         page, current = 1, first
         while _has_next(current.headers) and len(elements) < 10_000:
             page += 1
-            current = self._get(path, {"per_page": PER_PAGE, **(params or {}), "page": page})
+            current = self._get(
+                path, {"per_page": PER_PAGE, **(params or {}), "page": page}, per_issue=True
+            )
             if current.status != 200 or not isinstance(current.data, list):
                 break
             elements.extend(current.data)

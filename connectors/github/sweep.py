@@ -8,13 +8,11 @@ from datetime import timedelta
 
 from connectors.base import (
     Census,
-    Gone,
     ItemRef,
-    Move,
     Page,
     SyncRequest,
 )
-from connectors.errors import ScopeError, SkippableError
+from connectors.errors import ScopeError, Vanished
 from connectors.github.batch import (
     _Batch,
 )
@@ -25,7 +23,6 @@ from connectors.github.values import (
     _dt,
     _iso,
     _memo_json,
-    _repo_of,
     _total_blocked_by,
 )
 from connectors.github.walk import (
@@ -79,9 +76,12 @@ class DependencySweep(IssueWalk):
             previous, current, candidates = self._open_walk(repo, batch)
             for tracker_id, number in candidates:
                 me = self._ref(f"{repo}#{number}", None, tracker_id)
-                found = self._sweep_one(batch, repo, number, me)
-                if found is not None:  # the dependencies changed: their history too
-                    self._timeline(batch, repo, number, me, found)
+                try:
+                    found = self._sweep_one(batch, repo, number, me)
+                    if found is not None:  # the dependencies changed: their history too
+                        self._timeline(batch, repo, number, me, found)
+                except Vanished:  # deleted or hidden since the open list named it
+                    self._classify(batch, tracker_id, repo, number)
                 if len(batch.scopes) + len(batch.moves) + len(batch.gone) >= PER_PAGE:
                     yield batch.page()
                     batch = _Batch()
@@ -147,33 +147,11 @@ class DependencySweep(IssueWalk):
         """One conditional blocked_by read: the blockers when they changed, else None."""
         path = f"/repos/{repo}/issues/{number}/dependencies/blocked_by"
         etag = _memo_json(self._memo.get(f"etag:blocked_by:{me.tracker_id}")).get("etag")
-        probe = self._get(path, {"per_page": PER_PAGE}, etag)
+        probe = self._get(path, {"per_page": PER_PAGE}, etag, per_issue=True)
         if probe.status == 304:
             return None
-        if probe.redirected_to or probe.status in (404, 410):
+        if probe.redirected_to or probe.status in (403, 404, 410):
             self._classify(batch, str(me.tracker_id), repo, number)
             return None
         found, changed = self._blocked_by(batch, repo, number, me, first=probe)
         return found if changed else None
-
-    def _classify(self, batch: _Batch, tracker_id: str, repo: str, number: int) -> None:
-        """An issue that left the open list without an update we saw: moved, gone or closed."""
-        resp = self._get(f"/repos/{repo}/issues/{number}")
-        memo_key = f"etag:blocked_by:{tracker_id}"
-        if resp.status in (404, 410):
-            reason = "deleted (410)" if resp.status == 410 else "not found or not visible (404)"
-            batch.gone.append(Gone(tracker_id, reason))
-        elif resp.status == 200 and isinstance(resp.data, dict):
-            try:
-                new_repo = _repo_of(resp.data)
-            except SkippableError:
-                return
-            new_key = f"{new_repo}#{resp.data.get('number')}"
-            if resp.redirected_to or new_key.lower() != f"{repo}#{number}".lower():
-                batch.moves.append(Move(tracker_id, new_key, resp.data.get("html_url")))
-            else:
-                return  # still here (closed, or reopened elsewhere in the list)
-        else:
-            return
-        if memo_key in self._memo:
-            self._set_memo(batch, memo_key, None)

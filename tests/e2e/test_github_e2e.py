@@ -3,12 +3,15 @@
 Issue 4's proofs: pull requests never become items; a dependency added without ``updated_at``
 moving is found by the sweep, and a removed one closes its link with the tracker's removal time;
 unchanged dependencies come back as 304s that cost no rate limit; transfers and deletions are
-recorded with history kept; 403/429 storms lose nothing; the Jira ↔ GitHub text reference
-resolves whichever source syncs first (the Jira side is a scripted in-test connector).
+recorded with history kept; an issue deleted or hidden between two calls of one run is marked
+missing and the sync goes on (issue 10 §2); 403/429 storms lose nothing; the Jira ↔ GitHub
+text reference resolves whichever source syncs first (the Jira side is a scripted in-test
+connector).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +29,7 @@ from model.db import open_engine
 from sync.config import load
 from sync.engine import SyncEngine
 from tests.engine.scripted import Script, scripted_class, snapshot
-from tests.fakes.fake_github import TOKEN, FakeGitHub
+from tests.fakes.fake_github import TOKEN, FakeGitHub, Fault
 
 pytestmark = pytest.mark.slow
 
@@ -374,3 +377,57 @@ def test_cross_tracker_text_reference_resolves_in_either_order(
     world.fake.edit_body(blocked, "No longer blocked.")
     world.sync("github")
     assert world.links("text_reference")[f"jira:PAY-12>{blocked_id}"].removed_at is not None
+
+
+def _after_list(fake: FakeGitHub, repo: str, then: Any) -> None:
+    """Run ``then`` once, right after the first incremental issues list of ``repo`` is answered:
+    between the call that lists an issue and the per-issue calls that follow it."""
+
+    def hook(method: str, path: str, query: dict[str, str]) -> None:
+        if path == f"/repos/{repo}/issues" and "since" in query:
+            fake.after_request.remove(hook)
+            then()
+
+    fake.after_request.append(hook)
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [("deleted", "deleted (410)"), ("hidden", "not visible to the token (403)")],
+    ids=["deleted-410", "hidden-403"],
+)
+def test_issue_vanished_between_two_calls_of_one_run_is_marked_missing_and_the_sync_goes_on(
+    world: World, how: str, reason: str
+) -> None:
+    world.sync()
+    repo = "acme/checkout-web"
+    gone = open_issue(world.fake, repo)
+    later = open_issue(world.fake, repo, skip=(gone,))
+    gone_id, about = world.fake.issue(gone)["id"], rf"/repos/{gone.replace('#', '/issues/')}(/|$)"
+    world.fake.label(gone, "blocked")  # changed: the sync will ask for its timeline
+    world.fake.label(later, "ux")  # changed after it: proves the run went on
+
+    def vanish() -> None:
+        if how == "deleted":
+            world.fake.delete(gone)
+        else:  # the token lost access to it: GitHub answers 403 on everything about it
+            message = "Resource not accessible by personal access token"
+            world.fake.inject(Fault(403, about, 100, {}, message))
+
+    _after_list(world.fake, repo, vanish)
+    mark = len(world.fake.log)
+    [result] = world.sync()
+    assert result.outcome == "success"
+    items = {row.tracker_id: row for row in world.items().values()}
+    assert items[str(gone_id)].missing
+    assert items[str(gone_id)].missing_reason == reason
+    assert "ux" in items[str(world.fake.issue(later)["id"])].labels
+    per_issue = [r for r in world.fake.log[mark:] if re.search(about, r.path)]
+    assert per_issue
+    assert {r.status for r in per_issue} == {410 if how == "deleted" else 403}
+    with Session(world.db) as s:  # history kept
+        assert s.scalar(
+            select(t.Event.id).join(t.WorkItem).where(t.WorkItem.tracker_id == str(gone_id))
+        )
+    world.sync()  # and the next sync is not failed by it either
+    assert world.sync()[0].outcome == "success"

@@ -10,7 +10,8 @@ Serves, shaped like GHSpec (``github/rest-api-description``):
 * ETags on every 200 and ``If-None-Match`` → 304, which costs no rate limit;
 * ``x-ratelimit-*`` headers with a decrementing budget; 0 left → 403 "API rate limit exceeded";
 * fault injection (secondary-limit 403s with or without ``Retry-After``, 429s, 5xx, primary
-  exhaustion) and a request log.
+  exhaustion), a request log, and ``after_request`` hooks (``hook(method, path, query)`` after
+  each answer is decided), so a test can change the data between two calls of one run.
 
 Mutation helpers change the data the way GitHub does: labels, bodies, state and transfers bump
 ``updated_at``; **adding or removing a dependency does not** (only the timeline and the
@@ -28,7 +29,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -115,6 +116,7 @@ class FakeGitHub:
         self.blocked_by: dict[int, list[int]] = {}  # blocked id → blocker ids
         self.children: dict[int, list[int]] = {}  # parent id → child ids
         self.timeline: dict[int, list[dict[str, Any]]] = {}
+        self.after_request: list[Callable[[str, str, dict[str, str]], None]] = []
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
         self._next_id = 1_000_000 + seed * 10_000_000
@@ -548,6 +550,8 @@ class FakeGitHub:
         with self._lock:
             status, extra, body = self._route(path, query, headers)
             self.log.append(Logged("GET", path, query, headers, status))
+            for hook in self.after_request:
+                hook("GET", path, query)
         api = self.base_url
         web = api[: -len(self.prefix)] if self.prefix else api
         data = (

@@ -545,6 +545,42 @@ def test_reserve_zero_never_throttles(rsps: responses.RequestsMock) -> None:
     assert sleeps == []
 
 
+# -- an issue that vanished between two calls -------------------------------------------------
+
+
+def test_per_issue_403_marks_that_issue_missing_and_the_page_goes_on(
+    rsps: responses.RequestsMock,
+) -> None:
+    register_web(rsps)
+    hidden = {"message": "Resource not accessible by personal access token"}
+    rsps.replace(
+        responses.GET,
+        f"{API}/repos/acme/web/issues/11/dependencies/blocked_by",
+        status=403,
+        json=hidden,
+    )
+    rsps.get(f"{API}/repos/acme/web/issues/11", status=403, json=hidden)
+    pages = run(make(), request())
+    gone = [(g.tracker_id, g.reason) for p in pages for g in p.gone]
+    assert gone == [("3001", "not visible to the token (403)")]
+    assert links_of(pages, "github_sub_issue")  # issue 10's sub-issues were still read
+    assert {i.tracker_id for p in pages for i in p.items} >= {"3001"}  # history kept: stored
+
+
+def test_sub_resource_404_of_an_issue_that_is_still_there_marks_nothing(
+    rsps: responses.RequestsMock,
+) -> None:
+    register_web(rsps)
+    page = fixture("issues_page_web_with_pr.json")
+    issue_10 = next(i for i in page if i["number"] == 10)
+    rsps.replace(responses.GET, f"{API}/repos/acme/web/issues/10/sub_issues", status=404, json={})
+    rsps.get(f"{API}/repos/acme/web/issues/10", json=issue_10)
+    pages = run(make(), request())
+    assert [g for p in pages for g in p.gone] == []
+    assert links_of(pages, "github_dependency")  # issue 11 read as usual
+    assert calls(rsps, "/repos/acme/web/issues/10")  # asked the issue itself
+
+
 # -- the dependency sweep ----------------------------------------------------------------------
 
 
