@@ -45,6 +45,7 @@ class GitHubClient:
         self._observer = ResponseObserver.for_transport(transport)
         self._paced = 0.0
         self._memo: dict[str, str] = {}
+        self._reread: set[str] = set()  # issues whose relations this run has read
         self._gh: Any = None
 
     def stats(self) -> Mapping[str, Any]:

@@ -50,6 +50,7 @@ class RelationReader(RecordReader):
             batch.scopes.append(LinkScope(item.tracker_id, "text_reference", "blocked"))
         if not changed:
             return
+        self._reread.add(item.tracker_id)
         try:
             blockers: dict[str, str] = {}
             summary = raw.get("issue_dependencies_summary")

@@ -11,7 +11,9 @@ connector).
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +28,7 @@ from connectors import base as rec
 from connectors.github import GitHubConnector
 from model import tables as t
 from model.db import open_engine
+from sync.cli import main
 from sync.config import load
 from sync.engine import SyncEngine
 from tests.engine.scripted import Script, scripted_class, snapshot
@@ -77,6 +80,7 @@ class World:
     engine: SyncEngine
     jira: Script
     sleeps: list[float]
+    config: Path | None = None
 
     def sync(self, source: str = "github", **kw: Any) -> list[Any]:
         return self.engine.sync(source, **kw)
@@ -113,7 +117,7 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, sweep: int = 0, **
     sleeps: list[float] = []
     classes = {"github": GitHubConnector, "jira": scripted_class(jira, "jira")}
     engine = SyncEngine(config, db, sleeper=sleeps.append, connector_classes=classes)  # type: ignore[arg-type]
-    return World(gh, db, engine, jira, sleeps)
+    return World(gh, db, engine, jira, sleeps, path)
 
 
 @pytest.fixture
@@ -431,3 +435,41 @@ def test_issue_vanished_between_two_calls_of_one_run_is_marked_missing_and_the_s
         )
     world.sync()  # and the next sync is not failed by it either
     assert world.sync()[0].outcome == "success"
+
+
+def test_dependencies_added_between_sweeps_are_in_the_next_syncs_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10 §3: no full sweep is due, yet the open lists' summaries show what moved."""
+    world = build(tmp_path, monkeypatch, sweep=600)
+    try:
+        had_one = open_issue_without_blockers(world.fake, "acme/checkout-web")
+        first = open_issue(world.fake, "acme/payments-web")
+        world.fake.add_dependency(had_one, first)
+        world.sync()  # the full walk reads every dependency
+        world.sync()  # the first sweep stores the open lists' summaries
+        had_none = open_issue_without_blockers(world.fake, "acme/checkout-web")
+        blocker = open_issue(world.fake, "acme/payments-web", skip=(first,))
+        before = {k: world.fake.issue(k)["updated_at"] for k in (had_one, had_none)}
+        world.fake.add_dependency(had_one, blocker)
+        world.fake.add_dependency(had_none, blocker)
+        assert {k: world.fake.issue(k)["updated_at"] for k in before} == before  # as on GitHub
+        mark = len(world.fake.log)
+        [result] = world.sync()
+        assert result.outcome == "success"
+        assert not [r for r in world.fake.log[mark:] if r.path.endswith("/timeline")][2:], (
+            "only the two issues that moved were re-read"
+        )
+        assert world.config is not None
+        while datetime.now(UTC) <= world.fake.clock:  # mutations may run ahead of it
+            time.sleep(0.05)
+        assert main(["report", "dependencies", "--config", str(world.config)]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        pairs = {(d["blocker"]["key"], d["blocked"]["key"]) for d in doc["dependencies"]}
+        assert {(blocker, had_one), (blocker, had_none)} <= pairs
+        added = world.fake.timeline[world.fake.issue(had_none)["id"]][-1]["created_at"]
+        dated = {d["created_at"] for d in doc["dependencies"] if d["blocked"]["key"] == had_none}
+        assert dated == {added}  # dated by GitHub's timeline, not by when we saw it
+    finally:
+        world.fake.stop()
+        world.db.dispose()

@@ -654,6 +654,7 @@ def test_sweep_waits_for_its_schedule(rsps: responses.RequestsMock) -> None:
     memo = sweep_memo([[3001, 11, 2]])
     run(make(dependency_sweep_minutes=180), request(memo=memo))
     assert not [c for c in rsps.calls if "blocked_by" in c.request.url]
+    open_list_unchanged(rsps)  # every sync walks the open list; this one is still unchanged
     run(make(dependency_sweep_minutes=180), request(memo=memo, full_sweep=True))
     assert [c for c in rsps.calls if "blocked_by" in c.request.url]
 
@@ -686,3 +687,55 @@ def test_sweep_records_transfers_and_deletions_of_vanished_open_issues(
 def test_settings_reject_a_bad_reference_pattern() -> None:
     with pytest.raises(ValueError, match=r"^reference_patterns: '\(' is not a regular expression"):
         GitHubSettings(token_env="T", repos=("acme/web",), reference_patterns=("(",))
+
+
+# -- between sweeps: the open lists' summaries -------------------------------------------------
+
+
+def test_moved_summaries_are_reread_between_sweeps_and_nothing_else(
+    rsps: responses.RequestsMock,
+) -> None:
+    """No sweep due; the open list changed: #10 gained sub-issues, #11 blocks an issue outside
+    the scope now; #11's blocked_by count stayed, so its blockers are not read again."""
+    page = fixture("issues_page_web_with_pr.json")
+    open_now = [i for i in page if i["state"] == "open"]
+    issue_11 = next(i for i in open_now if i["number"] == 11)
+    issue_11["issue_dependencies_summary"]["total_blocking"] = 1
+    rsps.get(  # the since walk: nothing changed
+        f"{API}/repos/acme/web/issues",
+        json=[],
+        match=[matchers.query_param_matcher({"state": "all"}, strict_match=False)],
+    )
+    rsps.get(
+        f"{API}/repos/acme/web/issues",
+        json=open_now,
+        headers={"ETag": 'W/"open-p1-v2"'},
+        match=[matchers.query_param_matcher({"state": "open"}, strict_match=False)],
+    )
+    rsps.get(f"{API}/repos/acme/api/issues", json=[])
+    rsps.get(f"{API}/repos/acme/web/issues/10/sub_issues", json=fixture("sub_issues_web_10.json"))
+    outside = fixture("issue_ops_2_removed_blocker.json")
+    rsps.get(f"{API}/repos/acme/web/issues/11/dependencies/blocking", json=[outside])
+    rows = [[3001, 11, 2, 0, 0], [3000, 10, 0, 0, 0]]
+    memo = {
+        "sweep:last": (NOW - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sweep:acme/web:1": json.dumps({"etag": 'W/"open-p1"', "n": 2, "open": rows}),
+    }
+    pages = run(make(dependency_sweep_minutes=60), request(memo=memo))
+    asked = [urlsplit(c.request.url).path for c in rsps.calls]
+    assert asked == [
+        "/repos/acme/web/issues",
+        "/repos/acme/api/issues",
+        "/repos/acme/web/issues",
+        "/repos/acme/web/issues/11/dependencies/blocking",
+        "/repos/acme/web/issues/10/sub_issues",
+    ]
+    assert {ln.blocked.tracker_id for ln in links_of(pages, "github_sub_issue").values()} == {
+        str(c["id"]) for c in fixture("sub_issues_web_10.json")
+    }
+    [blocks] = links_of(pages, "github_dependency").values()
+    assert (blocks.blocker.tracker_id, blocks.blocked.key) == ("3001", "acme/ops#2")
+    stored = json.loads(pages[-1].memo["sweep:acme/web:1"])
+    assert stored["etag"] == 'W/"open-p1-v2"'
+    assert [3000, 10, 0, 0, 2] in stored["open"]
+    assert "sweep:last" not in pages[-1].memo  # the full sweep is still an hour away
