@@ -285,6 +285,7 @@ class ItemRow:
     flag_reason: str | None
     labels: tuple[str, ...]
     missing_since: datetime | None
+    provisional: bool = False  # history not read yet (GitHub first pass): dates are first-seen
 
 
 ITEM_COLUMNS = (
@@ -305,17 +306,19 @@ ITEM_COLUMNS = (
     WorkItem.labels,
     WorkItem.missing,
     WorkItem.missing_since,
+    WorkItem.history_pending,
 )
 
 
 def _item_row(raw: Sequence[Any]) -> ItemRow:
     (id_, source_id, tracker_id, key, url, title, team_id, status, category, sprint_id,
-     created_at, in_scope, flagged, flag_reason, labels, missing, missing_since) = raw  # fmt: skip
+     created_at, in_scope, flagged, flag_reason, labels, missing, missing_since,
+     pending) = raw  # fmt: skip
     gone = missing_since if missing_since is not None else (created_at if missing else None)
     return ItemRow(
         id_, source_id, tracker_id, key, url or "", title or "", team_id, status or "",
         category or "todo", sprint_id, created_at, bool(in_scope), bool(flagged), flag_reason,
-        tuple(labels or ()), gone,
+        tuple(labels or ()), gone, bool(pending),
     )  # fmt: skip
 
 
@@ -733,6 +736,7 @@ class StateReader:
             status_category=state.category,
             iteration=state.iteration.name if state.iteration else None,
             outside_train=state.outside,
+            provisional=row.provisional,
         )
 
     @staticmethod

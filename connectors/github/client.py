@@ -46,6 +46,7 @@ class GitHubClient:
         self._paced = 0.0
         self._memo: dict[str, str] = {}
         self._reread: set[str] = set()  # issues whose relations this run has read
+        self._defer_history = False  # current state first: timelines left to the history pass
         self._gh: Any = None
 
     def stats(self) -> Mapping[str, Any]:

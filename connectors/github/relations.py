@@ -61,7 +61,10 @@ class RelationReader(RecordReader):
             subs = raw.get("sub_issues_summary")
             if isinstance(subs, dict):
                 self._sub_issues(batch, repo, raw, me, int(subs.get("total") or 0))
-            self._timeline(batch, repo, int(raw["number"]), me, blockers)
+            if self._defer_history:  # current state first: the history pass reads it later
+                batch.history_deferred.append(item.tracker_id)
+            else:
+                self._timeline(batch, repo, int(raw["number"]), me, blockers)
         except Vanished:  # deleted or hidden since the list named it: data, not a failure
             self._classify(batch, item.tracker_id, repo, int(raw["number"]))
 
@@ -129,6 +132,7 @@ class RelationReader(RecordReader):
         if first.status != 200:
             return
         item_id = str(me.tracker_id)
+        batch.history_read.append(item_id)
         episodes: dict[str, _Episode] = {}
         current = {f"{bid}>{me.tracker_id}" for bid in blockers.values()}
         ids = dict(blockers)  # grows with blockers removed since, fetched for their ids
@@ -224,6 +228,9 @@ class RelationReader(RecordReader):
                 batch.links[in_page[link_key]] = Link(
                     link_key, old.origin, old.blocker, old.blocked, created_at=ep.added
                 )
+            elif link_key in current and ep.added is not None and ep.removed is None:
+                # the history pass: the link was stored by the first pass, undated
+                batch.add_link(Link(link_key, "github_dependency", ep.ref, me, created_at=ep.added))
             elif link_key not in current and ep.removed is not None:
                 batch.add_link(
                     Link(
