@@ -8,10 +8,11 @@ episodes from the first sync. The engine keeps the mark (``work_items.history_pe
 hands the pending items to every run (``SyncRequest.history_pending``).
 
 This pass runs after a run's current-state pages are stored, so it never delays them. It reads
-at most ``history_per_sync`` timelines in an incremental sync (every pending item in a
-backfill) and stops, without waiting, when the rate budget falls to ``rate_limit_reserve``:
-the next run resumes with what is still pending. Each page commits the events and link dates
-of the timelines it read together with their ``history_read`` marks.
+at most ``history_per_sync`` timelines a run (a backfill too: a run holds the source's lock,
+and an hour-long history read would hold up the incremental syncs behind it), most recently
+updated first, and stops, without waiting, when the rate budget falls to
+``rate_limit_reserve``: the next run resumes with what is still pending. Each page commits
+the events and link dates of the timelines it read together with their ``history_read`` marks.
 """
 
 from __future__ import annotations
@@ -25,14 +26,12 @@ from connectors.github.settings import PER_PAGE
 from connectors.github.sweep import DependencySweep
 from connectors.github.values import _memo_json
 
-BACKFILL_LIMIT = 1_000_000  # a backfill reads every pending timeline the budget allows
-
 
 class HistoryPass(DependencySweep):
     """Deferred timelines, budget-paced and resumable."""
 
     def _history(self, request: SyncRequest) -> Iterator[Page]:
-        limit = self.settings.history_per_sync if request.mode == "incremental" else BACKFILL_LIMIT
+        limit = self.settings.history_per_sync
         if limit <= 0:
             return
         batch = _Batch()

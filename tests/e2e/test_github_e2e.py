@@ -62,6 +62,7 @@ token_env = "E2E_GITHUB_TOKEN"
 repos = ["acme/checkout-web", "acme/payments-web"]
 text_references = true
 dependency_sweep_minutes = {sweep}
+history_per_sync = {history}
 [[sources]]
 name = "jira"
 kind = "jira"
@@ -102,7 +103,14 @@ class World:
             return sorted(((v, a) for v, a in rows), key=lambda r: r[1])
 
 
-def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, sweep: int = 0, **fake: Any) -> World:
+def build(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    sweep: int = 0,
+    history: int = 500,
+    **fake: Any,
+) -> World:
     monkeypatch.setenv("E2E_GITHUB_TOKEN", TOKEN)
     monkeypatch.setenv("E2E_JIRA_TOKEN", "jira-unused")
     gh = FakeGitHub(**{"repos": 3, "issues_per_repo": 40, **fake})
@@ -110,7 +118,7 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, sweep: int = 0, **
     tmp_path.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{tmp_path / 'trainyard.db'}"
     path = tmp_path / "trainyard.toml"
-    path.write_text(CONFIG.format(db=db_url, base=base, sweep=sweep))
+    path.write_text(CONFIG.format(db=db_url, base=base, sweep=sweep, history=history))
     config = load(path)
     db = open_engine(db_url)
     jira = Script()
@@ -473,3 +481,76 @@ def test_dependencies_added_between_sweeps_are_in_the_next_syncs_report(
     finally:
         world.fake.stop()
         world.db.dispose()
+
+
+def _pending(world: World) -> set[str]:
+    with Session(world.db) as s:
+        rows = s.scalars(select(t.WorkItem.key).where(t.WorkItem.history_pending.is_(True)))
+        return set(rows)
+
+
+def test_first_load_is_current_state_and_history_follows_without_delaying_syncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10 §5: the first sync costs about N/100 plus the relations the summaries name;
+    timelines follow, ``history_per_sync`` a sync, after each sync's own changes; until then
+    the reports mark the item provisional."""
+    world = build(tmp_path, monkeypatch, sweep=600, history=10)
+    paced = build(tmp_path / "full", monkeypatch, sweep=600, history=500)
+    try:
+        [result] = world.sync()
+        assert result.outcome == "success"
+        listed = [
+            i for i in world.fake.issues() if i["repository_url"].rsplit("/repos/", 1)[1] in SCOPE
+        ]
+        log = world.fake.log
+        timelines = [r for r in log if r.path.endswith("/timeline")]
+        assert len(timelines) == 10  # the history pass, capped
+        relations = [r for r in log if r.path.endswith(("/sub_issues", "/blocked_by"))]
+        named = [
+            i
+            for i in listed
+            if i["issue_dependencies_summary"]["total_blocked_by"]
+            or i["sub_issues_summary"]["total"]
+        ]
+        assert len(relations) == len(named)  # only where the summaries say there are any
+        pending = _pending(world)
+        assert len(pending) == len(listed) - 10
+        assert world.config is not None
+        assert main(["report", "dependencies", "--config", str(world.config)]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        ends = [d[end] for d in doc["dependencies"] for end in ("blocker", "blocked")]
+        assert {e["key"] for e in ends if e["provisional"]} <= pending
+        assert any(e["provisional"] for e in ends)
+        for fmt, mark in (("md", ", provisional)"), ("html", " · provisional</span>")):
+            args = ["report", "dependencies", "--format", fmt, "--config", str(world.config)]
+            assert main(args) == 0
+            assert mark in capsys.readouterr().out, fmt
+
+        changed = open_issue(world.fake, "acme/checkout-web")
+        world.fake.label(changed, "ux")
+        mark = len(world.fake.log)
+        world.sync()
+        log = world.fake.log[mark:]
+        own = f"/repos/{changed.replace('#', '/issues/')}/timeline"  # read with its change
+        lists = [n for n, r in enumerate(log) if r.path.endswith("/issues")]
+        history = [n for n, r in enumerate(log) if r.path.endswith("/timeline") and r.path != own]
+        assert max(lists) < min(history)  # the sync's own changes first, then the history pass
+        assert "ux" in world.items()[changed].labels
+        assert changed not in _pending(world)  # changed, so its timeline was read with it
+
+        for _ in range(20):  # resumable: each sync takes the next ten
+            if not _pending(world):
+                break
+            world.sync()
+        assert not _pending(world)
+        paced.fake.label(open_issue(paced.fake, "acme/checkout-web"), "ux")
+        paced.sync()
+        assert not _pending(paced)
+        got, want = content(world.db), content(paced.db)
+        for part in ("links", "events"):
+            assert got[part] == want[part], part
+    finally:
+        for w in (world, paced):
+            w.fake.stop()
+            w.db.dispose()
