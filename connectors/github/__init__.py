@@ -4,7 +4,7 @@ Modules, each a layer of the connector class: ``settings`` and ``values`` (keys,
 parsing), ``batch`` (a page under construction), ``client`` (HTTP, pacing, rate limits),
 ``records`` (issue JSON to items and text links), ``relations`` (sub-issues, dependencies,
 timeline), ``walk`` (the issues walk), ``openlist`` (the open-issue walk and the re-reads it
-calls for), ``sweep`` (census and dependency sweep) and
+calls for), ``sweep`` (census and dependency sweep), ``history`` (deferred timelines) and
 ``connector``.
 
 How it reads (``api-facts.md`` sections 9 to 12, traps 15 to 21):
@@ -21,6 +21,9 @@ How it reads (``api-facts.md`` sections 9 to 12, traps 15 to 21):
 * **Changed issues only** (``SyncRequest.stored_updated``) get the extra calls: timeline
   (label, close/reopen and dependency events), ``sub_issues`` where ``sub_issues_summary.total``
   says there are any, ``dependencies/blocked_by`` where ``total_blocked_by`` does (trap 19).
+* **Current state first** (``history``): a first load (no ``since``, or a backfill) skips the
+  timelines and says so (``Page.history_deferred``); a history pass after each run's own pages
+  reads up to ``history_per_sync`` of them, stopping at ``rate_limit_reserve`` without waiting.
 * **Between sweeps** (``openlist``): adding or removing a dependency does not bump
   ``updated_at`` (trap 15), but it moves the issue's ``issue_dependencies_summary`` totals
   (``total_blocked_by``, ``total_blocking``) and ``sub_issues_summary.total``. Every

@@ -69,6 +69,7 @@ def request(
     memo: Mapping[str, str] | None = None,
     census: bool = False,
     full_sweep: bool = False,
+    pending: Sequence[tuple[str, str]] = (),
 ) -> SyncRequest:
     """A run's request; the dependency sweep ran a minute ago unless ``memo`` says otherwise."""
 
@@ -77,7 +78,17 @@ def request(
 
     recent = (NOW - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     state = {"sweep:last": recent, **(memo or {})}
-    return SyncRequest("incremental", NOW, since, None, state, stored_updated, census, full_sweep)
+    return SyncRequest(
+        "incremental",
+        NOW,
+        since,
+        None,
+        state,
+        stored_updated,
+        census,
+        full_sweep,
+        history_pending=lambda limit: list(pending)[:limit],
+    )
 
 
 def params(call: Any) -> dict[str, str]:
@@ -739,3 +750,64 @@ def test_moved_summaries_are_reread_between_sweeps_and_nothing_else(
     assert stored["etag"] == 'W/"open-p1-v2"'
     assert [3000, 10, 0, 0, 2] in stored["open"]
     assert "sweep:last" not in pages[-1].memo  # the full sweep is still an hour away
+
+
+# -- current state first: deferred timelines --------------------------------------------------
+
+
+def test_first_load_defers_every_timeline_and_says_so(rsps: responses.RequestsMock) -> None:
+    register_web(rsps)
+    pages = run(make(), request(since=None))
+    assert not [c for c in rsps.calls if c.request.url.split("?")[0].endswith("/timeline")]
+    assert [i for p in pages for i in p.history_deferred] == ["3001", "3000", "2999"]
+    assert links_of(pages, "github_dependency")  # the relations the summaries name: read
+
+
+def test_history_pass_reads_pending_timelines_and_marks_them_read(
+    rsps: responses.RequestsMock,
+) -> None:
+    rsps.get(f"{API}/repos/acme/web/issues", json=[])
+    rsps.get(f"{API}/repos/acme/api/issues", json=[])
+    rsps.get(
+        f"{API}/repos/acme/web/issues/11/timeline",
+        json=fixture("timeline_web_11_labels_dependencies_state.json"),
+    )
+    rsps.get(f"{API}/repos/acme/web/issues/10/timeline", json=[])
+    rsps.get(f"{API}/repos/acme/ops/issues/2", json=fixture("issue_ops_2_removed_blocker.json"))
+    memo = {
+        "etag:blocked_by:3001": json.dumps(
+            {
+                "etag": 'W/"b"',
+                "key": "acme/web#11",
+                "blockers": {"acme/api#4": "4004", "other/lib#77": "7077"},
+            }
+        )
+    }
+    pending = [("3001", "acme/web#11"), ("3000", "acme/web#10")]
+    pages = run(make(history_per_sync=5), request(memo=memo, pending=pending))
+    assert [i for p in pages for i in p.history_read] == ["3001", "3000"]
+    assert {e.field for p in pages for e in p.events} >= {"label", "status", "link"}
+    dated = links_of(pages, "github_dependency")["4004>3001"]  # the first pass left it undated
+    assert dated.created_at is not None
+
+
+def test_history_pass_stops_at_the_reserve_and_never_waits(rsps: responses.RequestsMock) -> None:
+    reset = int(datetime.now(UTC).timestamp()) + 600
+    at_reserve = {"x-ratelimit-remaining": "200", "x-ratelimit-reset": str(reset)}
+    rsps.get(f"{API}/repos/acme/web/issues", json=[], headers=at_reserve)
+    rsps.get(f"{API}/repos/acme/api/issues", json=[], headers=at_reserve)
+    sleeps = Sleeps()
+    pages = run(make(sleeps, rate_limit_reserve=200), request(pending=[("3001", "acme/web#11")]))
+    assert pages == []  # nothing read: the next run resumes it
+    assert sleeps == []
+    assert not [c for c in rsps.calls if "/timeline" in c.request.url]
+
+
+def test_history_per_sync_zero_reads_none_and_negative_is_rejected(
+    rsps: responses.RequestsMock,
+) -> None:
+    rsps.get(f"{API}/repos/acme/web/issues", json=[])
+    rsps.get(f"{API}/repos/acme/api/issues", json=[])
+    assert run(make(history_per_sync=0), request(pending=[("3001", "acme/web#11")])) == []
+    with pytest.raises(ValueError, match=r"^history_per_sync: -1 is negative"):
+        GitHubSettings(token_env="T", repos=("acme/web",), history_per_sync=-1)
