@@ -222,6 +222,14 @@ class Page:
     cursor: datetime | None = None
     memo: Mapping[str, str | None] = field(default_factory=dict)
     progress: tuple[int, int | None] | None = None
+    # history (current state first): items stored without their history, and items whose
+    # history is now in; until then their dates are provisional
+    history_deferred: Sequence[str] = ()
+    history_read: Sequence[str] = ()
+
+
+def _nothing_pending(_limit: int) -> Sequence[tuple[str, str]]:
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +240,8 @@ class SyncRequest:
     means everything. ``until``: upper bound for backfill windows. ``memo``: persisted memo
     entries (read-only view). ``stored_updated``: for a batch of tracker ids, the ``updated_at``
     already stored, so unchanged items are not fetched again (this is how a rerun resumes cheaply).
-    ``census``: walk the whole scope and yield Census pages this run.
+    ``census``: walk the whole scope and yield Census pages this run. ``history_pending``: up
+    to ``limit`` stored items (tracker id, key) whose history a first pass deferred.
     """
 
     mode: SyncMode
@@ -243,6 +252,7 @@ class SyncRequest:
     stored_updated: Callable[[Sequence[str]], Mapping[str, datetime]]
     census: bool = False
     full_sweep: bool = False
+    history_pending: Callable[[int], Sequence[tuple[str, str]]] = _nothing_pending
 
 
 def _ignore(_response: Any) -> None:

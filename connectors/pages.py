@@ -27,6 +27,8 @@ class PageBuilder:
     gone: list[Gone] = field(default_factory=list)
     memo: dict[str, str | None] = field(default_factory=dict)
     outside_items: dict[str, WorkItem] = field(default_factory=dict)  # by tracker id
+    history_deferred: list[str] = field(default_factory=list)
+    history_read: list[str] = field(default_factory=list)
 
     def add_link(self, link: Link) -> None:
         self.links[(link.origin, link.link_key)] = link
@@ -42,5 +44,7 @@ class PageBuilder:
             moves=self.moves,
             gone=self.gone,
             memo=self.memo,
+            history_deferred=self.history_deferred,
+            history_read=self.history_read,
             **extra,
         )

@@ -245,6 +245,8 @@ class WorkItem(Base):
     business_value: Mapped[float | None] = mapped_column(Float)  # planned
     actual_business_value: Mapped[float | None] = mapped_column(Float)
     committed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # stored without its history (GitHub first pass): its dates are provisional until read
+    history_pending: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Link(Base):

@@ -71,6 +71,7 @@ def item_dict(item: ItemView) -> dict[str, Any]:
         "status_category": item.status_category,
         "iteration": item.iteration,
         "outside_train": item.outside_train,
+        "provisional": item.provisional,
     }
 
 

@@ -50,7 +50,8 @@ class ItemView:
 
     ``team`` None means unmapped (or unknown, for an item outside the train). An end of a link
     that is not a stored item has ``source`` = the link's tracker, an empty ``id`` and ``title``,
-    status category "todo" (not done) and ``outside_train`` True.
+    status category "todo" (not done) and ``outside_train`` True. ``provisional``: the item's
+    history is not read yet (GitHub's first pass), so its dates count from when it was first seen.
     """
 
     source: str
@@ -63,6 +64,7 @@ class ItemView:
     status_category: str
     iteration: str | None
     outside_train: bool
+    provisional: bool = False
 
     @property
     def ref(self) -> Ref:

@@ -39,6 +39,7 @@ from sync import cursor as cur
 from sync.catalog import ensure_catalog
 from sync.config import Config, SourceConfig
 from sync.errors import RunError
+from sync.history import history_pending
 from sync.lock import source_lock
 from sync.registry import connector_class
 from sync.store import PageCounts, PageStore, StoreContext, count_items, memo_view, stored_updated
@@ -292,6 +293,7 @@ class _Run:
             stored_updated=self._stored_updated,
             census=census,
             full_sweep=self._sweep,
+            history_pending=self._history_pending,
         )
         return request, stored
 
@@ -302,6 +304,10 @@ class _Run:
             or state.last_success_at is None
             or (self.started - state.last_success_at >= every)
         )
+
+    def _history_pending(self, limit: int) -> list[tuple[str, str]]:
+        with Session(self.e.db) as session:
+            return history_pending(session, self.source_id, limit)
 
     def _stored_updated(self, tracker_ids: Sequence[str]) -> Mapping[str, datetime]:
         with Session(self.e.db) as session:

@@ -31,6 +31,7 @@ from connectors import base as rec
 from model import tables as t
 from model.rules import ItemFacts, IterationSpan, TeamRules, iteration_for_sprint, resolve_team
 from model.rules import status_category as category_of
+from sync.history import mark_history
 
 CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
@@ -71,6 +72,7 @@ class PageStore:
         counts = PageCounts()
         sprint_ids = self._sprints(page.sprints)
         items = self._items(page.items, sprint_ids, counts)
+        mark_history(self.s, self.src_id, page.history_deferred, page.history_read)
         self._resolve_waiting(items)
         link_rows = self._links(page.links, page.events, counts)
         self._scopes(page.link_scopes, page.links, page.events)

@@ -11,15 +11,13 @@ from connectors.base import (
     Page,
     SyncRequest,
 )
+from connectors.github.history import HistoryPass
 from connectors.github.settings import (
     GitHubSettings,
 )
-from connectors.github.sweep import (
-    DependencySweep,
-)
 
 
-class GitHubConnector(DependencySweep):
+class GitHubConnector(HistoryPass):
     """Yields pages of GitHub records; see the package docstring for how it reads."""
 
     kind: ClassVar[str] = "github"
@@ -30,6 +28,9 @@ class GitHubConnector(DependencySweep):
     def pages(self, request: SyncRequest) -> Iterator[Page]:
         self._connect()
         self._memo = dict(request.memo)
+        self._reread = set()
+        # current state first: a first load leaves the timelines to the history pass
+        self._defer_history = request.mode == "backfill" or request.since is None
         seen: set[str] = set()  # issues listed this run: not "vanished" for the sweep
         full_walk = request.since is None and request.until is None
         pages: Iterator[Page] = self._walk(request, seen, request.census and full_walk)
@@ -49,5 +50,6 @@ class GitHubConnector(DependencySweep):
                 last = Page(census=Census((), complete=True))
         if last is not None:
             yield last
-        if request.mode == "incremental" and self._sweep_due(request, full_walk):
-            yield from self._sweep(request, seen)
+        if request.mode == "incremental":  # the open lists every sync, the full sweep on time
+            yield from self._sweep(request, seen, full=self._sweep_due(request, full_walk))
+        yield from self._history(request)

@@ -43,6 +43,7 @@ class GitHubSettings:
     reference_patterns: tuple[str, ...] = (r"blocked\s+by", r"depends\s+on")
     dependency_sweep_minutes: int = 60  # re-read blocked_by of open issues this often
     rate_limit_reserve: int = 200  # below this many requests left, spread the rest until reset
+    history_per_sync: int = 500  # deferred timelines read per run (0: none; dates stay provisional)
     objective_label: str | None = None  # PI objectives: issues carrying this label
     business_value_prefix: str = "bv:"  # "bv:8": planned business value
     actual_business_value_prefix: str = "bv-actual:"  # "bv-actual:7": actual business value
@@ -56,6 +57,10 @@ class GitHubSettings:
         for repo in self.repos:
             if not REPO.match(repo):
                 raise ValueError(f"repos: {repo!r} is not owner/name")
+        if self.history_per_sync < 0:
+            raise ValueError(
+                f"history_per_sync: {self.history_per_sync} is negative; use 0 or more"
+            )
         for pattern in self.reference_patterns:
             try:
                 re.compile(pattern)

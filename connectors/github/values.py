@@ -110,13 +110,6 @@ def _parent_link(parent: ItemRef, child: ItemRef) -> Link:
     )
 
 
-def _total_blocked_by(raw: dict[str, Any]) -> int:
-    summary = raw.get("issue_dependencies_summary")
-    if isinstance(summary, dict):
-        return int(summary.get("total_blocked_by") or 0)
-    return 0
-
-
 def _memo_json(value: str | None) -> dict[str, Any]:
     if not value:
         return {}

@@ -158,6 +158,7 @@ class ReaderBase:
             status_category=state.category,
             iteration=state.iteration.name if state.iteration else None,
             outside_train=state.outside,
+            provisional=row.provisional,
         )
 
     @staticmethod

@@ -45,6 +45,7 @@ class ItemRow:
     labels: tuple[str, ...]
     missing_since: datetime | None
     resolved_at: datetime | None = None
+    provisional: bool = False  # history not read yet (GitHub first pass): dates are first-seen
 
 
 ITEM_COLUMNS = (
@@ -66,18 +67,19 @@ ITEM_COLUMNS = (
     WorkItem.missing,
     WorkItem.missing_since,
     WorkItem.resolved_at,
+    WorkItem.history_pending,
 )
 
 
 def item_row(raw: Sequence[Any]) -> ItemRow:
     (id_, source_id, tracker_id, key, url, title, team_id, status, category, sprint_id,
      created_at, in_scope, flagged, flag_reason, labels, missing, missing_since,
-     resolved_at) = raw  # fmt: skip
+     resolved_at, pending) = raw  # fmt: skip
     gone = missing_since if missing_since is not None else (created_at if missing else None)
     return ItemRow(
         id_, source_id, tracker_id, key, url or "", title or "", team_id, status or "",
         category or "todo", sprint_id, created_at, bool(in_scope), bool(flagged), flag_reason,
-        tuple(labels or ()), gone, resolved_at,
+        tuple(labels or ()), gone, resolved_at, bool(pending),
     )  # fmt: skip
 
 

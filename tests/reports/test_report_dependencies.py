@@ -175,6 +175,7 @@ def test_items_outside_the_train_and_unmapped_teams(session: Session) -> None:
         "status_category": "todo",
         "iteration": None,
         "outside_train": True,
+        "provisional": False,
     }
     assert by_blocker["other/repo#7"]["origin"] == "text_reference"
     assert by_blocker["U-1"]["blocker"]["team"] is None

@@ -32,6 +32,7 @@ ITEM_KEYS = {
     "status_category": str,
     "iteration": (str, type(None)),
     "outside_train": bool,
+    "provisional": bool,
 }
 TWO_PIS = (("PI 1", date(2026, 1, 5), 5, 14, True), ("PI 2", date(2026, 3, 30), 5, 14, True))
 
