@@ -189,6 +189,19 @@ class Move:
 
 
 @dataclass(frozen=True, slots=True)
+class Alias:
+    """An earlier key of item ``tracker_id`` (a Jira ``Key`` changelog item after a project
+    move): links and references naming it resolve to the item. ``at``: when it was renamed."""
+
+    tracker_id: str
+    key: str
+    at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_aware("at", self.at)
+
+
+@dataclass(frozen=True, slots=True)
 class Gone:
     """An item the tracker says is deleted or invisible (410/404): marked missing, history kept."""
 
@@ -215,6 +228,7 @@ class Page:
     census: Census | None = None
     moves: Sequence[Move] = ()
     gone: Sequence[Gone] = ()
+    aliases: Sequence[Alias] = ()
     cursor: datetime | None = None
     memo: Mapping[str, str | None] = field(default_factory=dict)
     progress: tuple[int, int | None] | None = None

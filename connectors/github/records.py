@@ -130,6 +130,9 @@ class RecordReader(GitHubClient):
         if not isinstance(body, str) or not body:
             return []
         html = _html_base(str(raw.get("html_url") or ""))
+        # REST keeps no body-edit history: the reference existed at this read's updated_at (the
+        # engine dates one met on the first read from its creation; README "Links")
+        read_at = _dt(raw.get("updated_at"))
         links: dict[str, Link] = {}
         for pattern in self._patterns:
             for lead in pattern.finditer(body):
@@ -141,7 +144,7 @@ class RecordReader(GitHubClient):
                     if ref.key.lower() == me.key.lower():
                         continue
                     link_key = f"{ref.tracker}:{ref.key}>{me.tracker_id}"
-                    links[link_key] = Link(link_key, "text_reference", ref, me)
+                    links[link_key] = Link(link_key, "text_reference", ref, me, created_at=read_at)
         return list(links.values())
 
     def _references(self, text: str, repo: str, html: str) -> Iterator[ItemRef]:
