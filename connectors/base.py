@@ -234,6 +234,10 @@ class Page:
     progress: tuple[int, int | None] | None = None
 
 
+def _no_keys() -> Sequence[str]:
+    return ()
+
+
 @dataclass(frozen=True, slots=True)
 class SyncRequest:
     """What the engine asks of a connector for one run.
@@ -242,7 +246,10 @@ class SyncRequest:
     means everything. ``until``: upper bound for backfill windows. ``memo``: persisted memo
     entries (read-only view). ``stored_updated``: for a batch of tracker ids, the ``updated_at``
     already stored, so unchanged items are not fetched again (this is how a rerun resumes cheaply).
-    ``census``: walk the whole scope and yield Census pages this run.
+    ``census``: walk the whole scope and yield Census pages this run. ``unresolved``: keys of
+    this tracker kind that stored links name but no stored item (nor an old key of one) has:
+    a connector may ask its tracker what they are now (a transferred issue's old URL answers
+    301) and yield an ``Alias``.
     """
 
     mode: SyncMode
@@ -253,6 +260,7 @@ class SyncRequest:
     stored_updated: Callable[[Sequence[str]], Mapping[str, datetime]]
     census: bool = False
     full_sweep: bool = False
+    unresolved: Callable[[], Sequence[str]] = _no_keys
 
 
 def _ignore(_response: Any) -> None:

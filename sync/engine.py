@@ -37,7 +37,15 @@ from sync.config import Config, SourceConfig
 from sync.errors import RunError
 from sync.lock import source_lock
 from sync.registry import connector_class
-from sync.store import PageCounts, PageStore, StoreContext, count_items, memo_view, stored_updated
+from sync.store import (
+    PageCounts,
+    PageStore,
+    StoreContext,
+    count_items,
+    memo_view,
+    stored_updated,
+    unresolved_keys,
+)
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +261,7 @@ class _Run:
             stored_updated=self._stored_updated,
             census=census,
             full_sweep=self._sweep,
+            unresolved=self._unresolved,
         )
         return request, stored
 
@@ -267,6 +276,10 @@ class _Run:
     def _stored_updated(self, tracker_ids: Sequence[str]) -> Mapping[str, datetime]:
         with Session(self.e.db) as session:
             return stored_updated(session, self.source_id, tracker_ids)
+
+    def _unresolved(self) -> Sequence[str]:
+        with Session(self.e.db) as session:
+            return unresolved_keys(session, self.src.kind)
 
     def _store(self, page: rec.Page, cursor_now: datetime | None) -> datetime | None:
         with Session(self.e.db) as session, session.begin():

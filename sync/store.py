@@ -631,6 +631,23 @@ def stored_updated(
     return out
 
 
+def unresolved_keys(session: Session, kind: str, limit: int = 1000) -> list[str]:
+    """Keys of ``kind`` that stored link ends name and nothing stored resolves (see
+    ``sync.resolve``): what a connector may look up (a transferred issue's old URL)."""
+    found: set[str] = set()
+    for end in ("blocker", "blocked"):
+        key_col = getattr(t.Link, f"{end}_key")
+        found.update(
+            session.scalars(
+                select(key_col)
+                .where(getattr(t.Link, f"{end}_item_id").is_(None))
+                .where(getattr(t.Link, f"{end}_tracker") == kind)
+                .distinct()
+            )
+        )
+    return sorted(found)[:limit]
+
+
 def memo_view(session: Session, source_id: int) -> dict[str, str]:
     return dict(
         session.execute(

@@ -51,3 +51,4 @@ class GitHubConnector(DependencySweep):
             yield last
         if request.mode == "incremental" and self._sweep_due(request, full_walk):
             yield from self._sweep(request, seen)
+        yield from self._probe_unresolved(request)  # links naming an old place (issue 10 §3)

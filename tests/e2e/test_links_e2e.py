@@ -286,6 +286,40 @@ def test_remote_link_to_a_transferred_issues_old_url_resolves_to_its_new_place(
     assert world.link("jira_remote_link", dep_key(world, jira_blocked)).blocker_item_id == moved.id
 
 
+@pytest.mark.parametrize(
+    "order", [("jira", "github"), ("github", "jira", "github")], ids=["jira-first", "github-first"]
+)
+@pytest.mark.parametrize("to", ["acme/payments-web", "acme/platform-web"], ids=["in", "out"])
+def test_an_old_url_trainyard_never_saw_is_asked_once_and_resolves(
+    world: World, order: tuple[str, ...], to: str
+) -> None:
+    """Transferred before trainyard ever looked (a newcomer's first load): only GitHub can say
+    where the old URL leads. The engine hands the connector the keys no stored item has; one
+    GET each, the 301 names the issue's new place, and the old key becomes its alias."""
+    blocker = world.gh_issue("acme/checkout-web")
+    blocker_id = world.gh.issue(blocker)["id"]
+    old_path = rf"^/repos/acme/checkout-web/issues/{blocker.split('#')[1]}$"
+    new_key = world.gh.transfer(blocker, to)
+    jira_blocked = world.jira_issue("PAY")
+    world.jira.add_remote_link(
+        jira_blocked, f"{world.gh.base_url}/{blocker.replace('#', '/issues/')}", "is blocked by"
+    )
+    world.sync(*order)
+
+    moved = world.item("github", new_key)
+    assert (moved.tracker_id, moved.in_scope) == (str(blocker_id), to == "acme/payments-web")
+    assert world.link("jira_remote_link", dep_key(world, jira_blocked)).blocker_item_id == moved.id
+    blocked_key = world.jira.key_of(jira_blocked)
+    dep = dependency_of(world.report("dependencies"), blocked_key)
+    assert (dep["blocker"]["source"], dep["blocker"]["key"]) == ("github", new_key)
+    assert blocked_entry(world.report("blocked"), blocked_key)["blocked_by"] == [
+        {"source": "github", "key": new_key}
+    ]
+    assert [r.status for r in world.gh.requests(old_path)] == [301]
+    world.sync("github")  # resolved: not asked again
+    assert [r.status for r in world.gh.requests(old_path)] == [301]
+
+
 def dep_key(world: World, jira_id: int) -> str:
     [remote] = world.jira.issue(jira_id).remote
     return f"{jira_id}:{remote['id']}"
@@ -342,3 +376,18 @@ def test_text_reference_dates_from_creation_on_first_read_and_from_a_later_reads
     assert dependency_of(again, early)["created_at"] == early_raw["created_at"]
     assert dependency_of(again, late)["created_at"] == late_raw["updated_at"]
     assert impact_of(world.report("blocked"), "jira", provider_key) == 2
+
+
+def test_a_key_with_nothing_behind_it_is_asked_once_and_stays_a_named_end(world: World) -> None:
+    jira_blocked = world.jira_issue("PAY")
+    url = f"{world.gh.base_url}/acme/checkout-web/issues/9999"
+    world.jira.add_remote_link(jira_blocked, url, "is blocked by")
+    world.sync("jira", "github", "github")
+    assert [r.status for r in world.gh.requests(r"/acme/checkout-web/issues/9999$")] == [404]
+    link = world.link("jira_remote_link", dep_key(world, jira_blocked))
+    assert (link.blocker_key, link.blocker_item_id) == ("acme/checkout-web#9999", None)
+    dep = dependency_of(world.report("dependencies"), world.jira.key_of(jira_blocked))
+    assert (dep["blocker"]["key"], dep["blocker"]["outside_train"]) == (
+        "acme/checkout-web#9999",
+        True,
+    )
