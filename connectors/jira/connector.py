@@ -32,6 +32,7 @@ from connectors.jira.changelog import bulk_changelogs, dc_histories
 from connectors.jira.fields import (
     FieldMap,
 )
+from connectors.jira.probe import probe_keys
 from connectors.jira.reader import (
     IssueReader,
 )
@@ -101,6 +102,7 @@ class JiraConnector:
                 page.memo = {**self._memo, **page.memo}
                 self._memo = {}
             yield page
+        yield from probe_keys(self.api, self._reader, self._issue_fields(), request, cloud)
         # the walk read everything up to the window's end; sync.cursor.advance caps it at the start
         yield Page(
             cursor=request.until or request.started_at, memo=self._memo, progress=(done, done)

@@ -225,7 +225,8 @@ def test_remote_link_to_an_old_jira_key_resolves_to_the_moved_issue(
     world: World, link_first: bool
 ) -> None:
     """Jira alone: a remote link to the browse URL of SEC-…, an issue outside the scope then
-    moved into it. Stored first, the link waits for the alias; stored after, it finds it."""
+    moved into it. Stored first, the link's end is fetched one hop out under its old key and
+    the row takes the new key when the census brings it; stored after, it finds the alias."""
     moved = world.jira_issue("SEC")
     blocked = world.jira_issue("PAY")
     old_key = world.jira.key_of(moved)
@@ -233,8 +234,11 @@ def test_remote_link_to_an_old_jira_key_resolves_to_the_moved_issue(
     if link_first:
         world.jira.add_remote_link(blocked, url, "is blocked by")
         world.sync("jira")
-        waiting = world.link("jira_remote_link", dep_key(world, blocked))
-        assert (waiting.blocker_key, waiting.blocker_item_id) == (old_key, None)
+        outside = world.item("jira", old_key)
+        assert not outside.in_scope  # asked of Jira (GET issue/SEC-…) and stored one hop out
+        assert world.link("jira_remote_link", dep_key(world, blocked)).blocker_item_id == (
+            outside.id
+        )
     new_key = world.jira.move(moved, "PLAT")
     if not link_first:
         world.jira.add_remote_link(blocked, url, "is blocked by")
@@ -247,6 +251,31 @@ def test_remote_link_to_an_old_jira_key_resolves_to_the_moved_issue(
     dep = dependency_of(world.report("dependencies"), blocked_key)
     assert (dep["origin"], dep["blocker"]["key"]) == ("jira_remote_link", new_key)
     assert not dep["blocker"]["outside_train"]
+
+
+@pytest.mark.parametrize(
+    "order", [("github", "jira"), ("jira", "github", "jira")], ids=["github-first", "jira-first"]
+)
+def test_an_old_key_of_an_issue_moved_out_of_the_scope_is_asked_of_jira(
+    world: World, order: tuple[str, ...]
+) -> None:
+    """CHK-… moved to SEC, outside the scope: its changelog is never read, so the connector
+    asks ``GET issue/CHK-…``, which Jira answers with the current issue."""
+    moved = world.jira_issue("CHK")
+    old_key = world.jira.key_of(moved)
+    new_key = world.jira.move(moved, "SEC")
+    blocked = world.gh_issue("acme/payments-web")
+    world.gh.edit_body(blocked, f"Blocked by {old_key}.")
+    world.sync(*order)
+
+    stored = world.item("jira", new_key)
+    assert (stored.tracker_id, stored.in_scope) == (str(moved), False)
+    dep = dependency_of(world.report("dependencies"), blocked)
+    assert (dep["blocker"]["key"], dep["blocker"]["outside_train"]) == (new_key, True)
+    asked = [r for r in world.jira.requests if r.path.endswith(f"/issue/{old_key}")]
+    assert [r.status for r in asked] == [200]
+    world.sync("jira")  # resolved: not asked again
+    assert len([r for r in world.jira.requests if r.path.endswith(f"/issue/{old_key}")]) == 1
 
 
 # -- transferred GitHub issues -------------------------------------------------------------------
@@ -391,3 +420,13 @@ def test_a_key_with_nothing_behind_it_is_asked_once_and_stays_a_named_end(world:
         "acme/checkout-web#9999",
         True,
     )
+
+
+def test_a_jira_key_jira_does_not_know_is_asked_once(world: World) -> None:
+    blocked = world.gh_issue("acme/payments-web")
+    world.gh.edit_body(blocked, "Blocked by OPS-4242, on another site.")
+    world.sync("github", "jira", "jira")
+    asked = [r for r in world.jira.requests if r.path.endswith("/issue/OPS-4242")]
+    assert [r.status for r in asked] == [404]
+    dep = dependency_of(world.report("dependencies"), blocked)
+    assert (dep["blocker"]["key"], dep["blocker"]["outside_train"]) == ("OPS-4242", True)
