@@ -10,13 +10,8 @@ What it does beyond plain upserts:
   parents that were waiting for them (cross-tracker links resolve in either sync order);
 * learns aliases: a changelog's ``Alias`` records, a stored item whose key changed, a ``Move``;
 * resolves each item's team (``model.rules.resolve_team``) and each sprint's train iteration;
-* reconciles ``LinkScope``s: a stored link the tracker no longer reports is closed
-  (``removed_at`` from the tracker's history when the page has it, else now);
-* keeps link history in ``events``: an "added" event at ``created_at``, a "removed" event at
-  ``removed_at``, so reports can replay links as of any instant;
-* dates read-dated links (text references: the tracker keeps no body-edit history): one met on
-  the first read of its item dates from the item's creation, one met later from that read's
-  ``updated_at``; such a date only ever moves earlier, while a date from history replaces;
+* stores links, their history and their scopes (``sync.store_links``), text references dated
+  by the reads that saw them;
 * census pages mark listed items and, when complete, mark unlisted in-scope items missing.
 """
 
@@ -24,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,9 +33,7 @@ from model.rules import status_category as category_of
 from sync.resolve import CHUNK, Resolver, norm_key
 from sync.resolve import chunks as _chunks
 from sync.resolve import ref_key as _ref_key
-
-# origins whose ``created_at`` is when a read saw them (an upper bound), not a history instant
-READ_DATED = frozenset({"text_reference"})
+from sync.store_links import LinkStore, assign
 
 
 @dataclass(slots=True)
@@ -75,6 +68,7 @@ class PageStore:
         self.resolver = Resolver(session, ctx.source)
         self._first_reads: dict[str, datetime] = {}  # tracker id → created_at, new this page
         self._renamed: list[tuple[int, str, datetime | None]] = []  # (item id, old key, at)
+        self.links = LinkStore(session, self.src_id, ctx.now, self.resolver, self._first_reads)
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -84,8 +78,8 @@ class PageStore:
         items = self._items(page.items, sprint_ids, counts)
         self.resolver.resolve_waiting({row.key: row.id for row in items})
         self._aliases(page.aliases)
-        link_rows = self._links(page.links, page.events, counts)
-        self._scopes(page.link_scopes, page.links, page.events)
+        link_rows, counts.links = self.links.store(page.links, page.events)
+        self.links.scopes(page.link_scopes, page.links, page.events)
         self._events(page.events, link_rows, counts)
         self._census(page.census, counts)
         self._moves_and_gone(page.moves, page.gone)
@@ -108,7 +102,7 @@ class PageStore:
             iteration = iteration_for_sprint(
                 sp.name, sp.start, sp.end, self.ctx.iterations, self.ctx.tz
             )
-            _assign(
+            assign(
                 row,
                 name=sp.name,
                 state=sp.state,
@@ -162,7 +156,7 @@ class PageStore:
             # fetched one hop out by a link, but already synced in scope: stays in scope
             in_scope = item.in_scope or (row.id is not None and row.in_scope)
             old_key = row.key if row.id is not None else None
-            changed = _assign(row, **self._item_values(item, sprint_ids, in_scope))
+            changed = assign(row, **self._item_values(item, sprint_ids, in_scope))
             if old_key is not None and old_key != row.key:  # moved or transferred
                 self._renamed.append((row.id, old_key, None))
             if changed or row.id is None:
@@ -262,197 +256,6 @@ class PageStore:
         learned = [(ids[a.tracker_id], a.key, a.at) for a in aliases if a.tracker_id in ids]
         self.resolver.learn([*self._renamed, *learned])
         self._renamed = []
-
-    # -- links ----------------------------------------------------------------------------------
-
-    def _links(
-        self, links: Sequence[rec.Link], events: Sequence[rec.Event], counts: PageCounts
-    ) -> dict[tuple[str, str], t.Link]:
-        keys: set[tuple[str, str]] = {(ln.origin, ln.link_key) for ln in links}
-        keys |= {(ev.link_origin, ev.link_key) for ev in events if ev.link_key and ev.link_origin}
-        rows = self._link_rows(keys)
-        refs = self.resolver.refs([ln.blocker for ln in links] + [ln.blocked for ln in links])
-        for link in links:
-            row = rows.get((link.origin, link.link_key))
-            created = self._created(link)
-            values = dict(
-                kind=link.kind,
-                blocker_item_id=refs.get(_ref_key(link.blocker)),
-                blocker_tracker=link.blocker.tracker,
-                blocker_key=norm_key(link.blocker.tracker, link.blocker.key),
-                blocker_url=link.blocker.url,
-                blocked_item_id=refs.get(_ref_key(link.blocked)),
-                blocked_tracker=link.blocked.tracker,
-                blocked_key=norm_key(link.blocked.tracker, link.blocked.key),
-                blocked_url=link.blocked.url,
-            )
-            if row is None and link.removed_at is not None:
-                row = self._adopt(link, values)
-                if row is not None:
-                    rows[(link.origin, link.link_key)] = row
-            if row is None:
-                row = t.Link(
-                    source_id=self.src_id,
-                    origin=link.origin,
-                    link_key=link.link_key,
-                    created_at=created or self.ctx.now,
-                    created_from_history=created is not None and link.origin not in READ_DATED,
-                    removed_at=link.removed_at,
-                    first_seen_at=self.ctx.now,
-                    last_seen_at=self.ctx.now,
-                    **values,
-                )
-                self.s.add(row)
-                self.s.flush()
-                rows[(link.origin, link.link_key)] = row
-                self._link_event(row, "added", row.created_at)
-                if row.removed_at is not None:
-                    self._link_event(row, "removed", row.removed_at)
-                counts.links += 1
-                continue
-            if self._update_link(row, link, values, created):
-                row.last_seen_at = self.ctx.now
-                counts.links += 1
-        return rows
-
-    def _adopt(self, link: rec.Link, values: dict[str, Any]) -> t.Link | None:
-        """A closed episode from history (added then removed) may be a link we stored while it
-        was live under the tracker's own key: close that row instead of storing a twin."""
-        where = [
-            t.Link.source_id == self.src_id,
-            t.Link.origin == link.origin,
-            t.Link.kind == link.kind,
-            t.Link.blocker_key == values["blocker_key"],
-            t.Link.blocked_key == values["blocked_key"],
-            or_(t.Link.removed_at.is_(None), t.Link.removed_at == link.removed_at),
-        ]
-        if link.created_at is not None:
-            where.append(t.Link.created_at == link.created_at)
-        return self.s.scalars(select(t.Link).where(*where).order_by(t.Link.id)).first()
-
-    def _created(self, link: rec.Link) -> datetime | None:
-        """When the link began, as far as this page tells: history's instant, or for a
-        read-dated link met on its item's first read, the item's creation."""
-        if link.origin not in READ_DATED or link.created_at is None:
-            return link.created_at
-        return self._first_reads.get(link.blocked.tracker_id or "", link.created_at)
-
-    def _update_link(
-        self, row: t.Link, link: rec.Link, values: dict[str, Any], created: datetime | None
-    ) -> bool:
-        # keep ends resolved earlier when this page cannot resolve them
-        for end in ("blocker_item_id", "blocked_item_id"):
-            if values[end] is None:
-                values[end] = getattr(row, end)
-        changed = _assign(row, **values)
-        historic = link.origin not in READ_DATED
-        if row.removed_at is not None and link.removed_at is None:
-            # the tracker reports the link again: a new episode
-            back = created if created and created > row.removed_at else self.ctx.now
-            row.removed_at, row.created_at = None, back
-            row.created_from_history = historic and created is not None and back == created
-            self._link_event(row, "added", back)
-            return True
-        # history's instant replaces a guess; a read's date only ever makes the link older
-        if created is not None and (
-            created < row.created_at if not historic else created != row.created_at
-        ):
-            self._move_added_event(row, created)
-            row.created_at, row.created_from_history = created, historic
-            changed = True
-        if link.removed_at is not None and row.removed_at != link.removed_at:
-            if row.removed_at is None:
-                self._link_event(row, "removed", link.removed_at)
-            row.removed_at = link.removed_at
-            changed = True
-        return changed
-
-    def _link_rows(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], t.Link]:
-        rows: dict[tuple[str, str], t.Link] = {}
-        by_origin: dict[str, list[str]] = {}
-        for origin, key in keys:
-            by_origin.setdefault(origin, []).append(key)
-        for origin, link_keys in by_origin.items():
-            for chunk in _chunks(link_keys, CHUNK):
-                for row in self.s.scalars(
-                    select(t.Link).where(
-                        t.Link.source_id == self.src_id,
-                        t.Link.origin == origin,
-                        t.Link.link_key.in_(chunk),
-                    )
-                ):
-                    rows[(row.origin, row.link_key)] = row
-        return rows
-
-    def _link_event(self, row: t.Link, what: str, at: datetime) -> None:
-        key = f"~link:{row.origin}:{row.link_key}:{what}:{_stamp(at)}"
-        exists = self.s.scalar(
-            select(t.Event.id).where(t.Event.source_id == self.src_id, t.Event.event_key == key)
-        )
-        if exists is None:
-            self.s.add(
-                t.Event(
-                    source_id=self.src_id,
-                    event_key=key,
-                    link_id=row.id,
-                    item_id=row.blocked_item_id,
-                    at=at,
-                    field="link",
-                    to_value=what,
-                )
-            )
-
-    def _move_added_event(self, row: t.Link, new_at: datetime) -> None:
-        """``created_at`` learned from history replaces the first-seen guess."""
-        old = f"~link:{row.origin}:{row.link_key}:added:{_stamp(row.created_at)}"
-        event = self.s.scalar(
-            select(t.Event).where(t.Event.source_id == self.src_id, t.Event.event_key == old)
-        )
-        if event is not None:
-            self.s.delete(event)
-            self.s.flush()
-        self._link_event(row, "added", new_at)
-
-    # -- link scopes ----------------------------------------------------------------------------
-
-    def _scopes(
-        self,
-        scopes: Sequence[rec.LinkScope],
-        links: Sequence[rec.Link],
-        events: Sequence[rec.Event],
-    ) -> None:
-        if not scopes:
-            return
-        present = {(ln.origin, ln.link_key) for ln in links if ln.removed_at is None}
-        removed_at: dict[tuple[str, str], datetime] = {
-            (str(ev.link_origin), ev.link_key): ev.at
-            for ev in sorted(events, key=_at)
-            if ev.field == "link" and ev.to_value == "removed" and ev.link_key
-        }
-        item_ids = self.resolver.ids_by_tracker_id({sc.tracker_id for sc in scopes})
-        for scope in scopes:
-            item_id = item_ids.get(scope.tracker_id)
-            if item_id is None:
-                continue
-            ends = {
-                "blocker": t.Link.blocker_item_id == item_id,
-                "blocked": t.Link.blocked_item_id == item_id,
-            }
-            where = or_(*ends.values()) if scope.role == "either" else ends[scope.role]
-            for row in self.s.scalars(
-                select(t.Link).where(
-                    t.Link.source_id == self.src_id,
-                    t.Link.origin == scope.origin,
-                    t.Link.removed_at.is_(None),
-                    where,
-                )
-            ):
-                if (row.origin, row.link_key) in present:
-                    continue
-                at = removed_at.get((row.origin, row.link_key)) or self.ctx.now
-                row.removed_at = max(at, row.created_at)
-                row.last_seen_at = self.ctx.now
-                self._link_event(row, "removed", row.removed_at)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -673,21 +476,3 @@ def count_items(session: Session, source_id: int) -> int:
         )
         or 0
     )
-
-
-def _assign(row: Any, **values: Any) -> bool:
-    """Set attributes that differ; True when anything changed."""
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    return changed
-
-
-def _stamp(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _at(ev: rec.Event) -> datetime:
-    return ev.at

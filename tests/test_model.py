@@ -27,6 +27,7 @@ from model.tables import (
     BaselineItem,
     ConnectorMemo,
     Event,
+    ItemAlias,
     Iteration,
     Link,
     PIBaseline,
@@ -217,7 +218,8 @@ def one_of_everything(session: Session) -> list[Base]:
         baseline_id=baseline.id, blocker_source="jira", blocker_key="PAY-7",
         blocked_source="jira", blocked_key="CHK-2", health="red", created_at=T0,
     )  # fmt: skip
-    session.add_all([status_event, link_event, quarantined, planned, planned_dep])
+    alias = ItemAlias(source_id=source.id, item_id=story.id, key="ATL-18", at=T0)  # moved
+    session.add_all([status_event, link_event, quarantined, planned, planned_dep, alias])
     session.commit()
     return [
         train,
@@ -240,6 +242,7 @@ def one_of_everything(session: Session) -> list[Base]:
         baseline,
         planned,
         planned_dep,
+        alias,
     ]
 
 
