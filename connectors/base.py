@@ -117,7 +117,9 @@ class Link:
 
     ``link_key`` is unique per (source, origin): the Jira link id, or "blockerId>blockedId" for
     GitHub dependencies. ``created_at`` comes from history when the tracker has it, else None and
-    the engine uses "first seen". ``removed_at`` set means the tracker's history shows the removal.
+    the engine uses "first seen"; a text reference carries the ``updated_at`` of the read that
+    saw it (the engine dates one met on its item's first read from the item's creation).
+    ``removed_at`` set means the tracker's history shows the removal.
     """
 
     link_key: str

@@ -27,6 +27,9 @@ How it reads (``api-facts.md`` sections 9 to 12, traps 15 to 21):
   with a ``LinkScope`` so removed dependencies close. Open issues that vanished from the open
   list are re-fetched: 301 → ``Move``, 410/404 → ``Gone``. ETags live in the connector memo,
   written in the page that stores the links they describe.
+* **Old places**: keys in our repositories that stored links name but no stored issue has
+  (``SyncRequest.unresolved``) are asked once each; a 301 makes the old key an ``Alias`` of the
+  issue at its new place. Text references are dated by the read (``updated_at``).
 * **PyGithub** provides auth, base URL (GHES ``/api/v3``), the retry layer and exceptions; the
   JSON is parsed here. PyGithub's ``PaginatedList`` objects complete themselves with one extra
   GET per issue whenever a key is absent (``issue.pull_request`` on every real issue,
