@@ -434,9 +434,10 @@ def stored_updated(
     return out
 
 
-def unresolved_keys(session: Session, kind: str, limit: int = 1000) -> list[str]:
+def unresolved_keys(session: Session, kind: str) -> list[str]:
     """Keys of ``kind`` that stored link ends name and nothing stored resolves (see
-    ``sync.resolve``): what a connector may look up (a transferred issue's old URL)."""
+    ``sync.resolve``): what a connector may look up (a transferred issue's old URL). All of
+    them: the connector skips those it already asked about and caps how many it asks."""
     found: set[str] = set()
     for end in ("blocker", "blocked"):
         key_col = getattr(t.Link, f"{end}_key")
@@ -448,7 +449,7 @@ def unresolved_keys(session: Session, kind: str, limit: int = 1000) -> list[str]
                 .distinct()
             )
         )
-    return sorted(found)[:limit]
+    return sorted(found)
 
 
 def memo_view(session: Session, source_id: int) -> dict[str, str]:
