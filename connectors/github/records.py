@@ -41,7 +41,7 @@ PROBE_LIMIT = 100  # old keys asked about per sync: the rest wait for the next o
 
 
 class RecordReader(GitHubClient):
-    """Work items and refs from issue JSON; text references as links."""
+    """Work items and refs from issue JSON; text references as links; old places asked."""
 
     # -- records ------------------------------------------------------------------------------
 
