@@ -119,7 +119,9 @@ class Link:
 
     ``link_key`` is unique per (source, origin): the Jira link id, or "blockerId>blockedId" for
     GitHub dependencies. ``created_at`` comes from history when the tracker has it, else None and
-    the engine uses "first seen". ``removed_at`` set means the tracker's history shows the removal.
+    the engine uses "first seen"; a text reference carries the ``updated_at`` of the read that
+    saw it (the engine dates one met on its item's first read from the item's creation).
+    ``removed_at`` set means the tracker's history shows the removal.
     """
 
     link_key: str
@@ -193,6 +195,19 @@ class Move:
 
 
 @dataclass(frozen=True, slots=True)
+class Alias:
+    """An earlier key of item ``tracker_id`` (a Jira ``Key`` changelog item after a project
+    move): links and references naming it resolve to the item. ``at``: when it was renamed."""
+
+    tracker_id: str
+    key: str
+    at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_aware("at", self.at)
+
+
+@dataclass(frozen=True, slots=True)
 class Gone:
     """An item the tracker says is deleted or invisible (410/404): marked missing, history kept."""
 
@@ -219,6 +234,7 @@ class Page:
     census: Census | None = None
     moves: Sequence[Move] = ()
     gone: Sequence[Gone] = ()
+    aliases: Sequence[Alias] = ()
     cursor: datetime | None = None
     memo: Mapping[str, str | None] = field(default_factory=dict)
     progress: tuple[int, int | None] | None = None
@@ -232,6 +248,10 @@ def _nothing_pending(_limit: int) -> Sequence[tuple[str, str]]:
     return ()
 
 
+def _no_keys() -> Sequence[str]:
+    return ()
+
+
 @dataclass(frozen=True, slots=True)
 class SyncRequest:
     """What the engine asks of a connector for one run.
@@ -242,6 +262,10 @@ class SyncRequest:
     already stored, so unchanged items are not fetched again (this is how a rerun resumes cheaply).
     ``census``: walk the whole scope and yield Census pages this run. ``history_pending``: up
     to ``limit`` stored items (tracker id, key) whose history a first pass deferred.
+    ``census``: walk the whole scope and yield Census pages this run. ``unresolved``: keys of
+    this tracker kind that stored links name but no stored item (nor an old key of one) has:
+    a connector may ask its tracker what they are now (a transferred issue's old URL answers
+    301) and yield an ``Alias``.
     """
 
     mode: SyncMode
@@ -253,6 +277,7 @@ class SyncRequest:
     census: bool = False
     full_sweep: bool = False
     history_pending: Callable[[int], Sequence[tuple[str, str]]] = _nothing_pending
+    unresolved: Callable[[], Sequence[str]] = _no_keys
 
 
 def _ignore(_response: Any) -> None:

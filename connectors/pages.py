@@ -10,7 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import Event, Gone, Link, LinkScope, Move, Page, Quarantined, Sprint, WorkItem
+from connectors.base import (
+    Alias,
+    Event,
+    Gone,
+    Link,
+    LinkScope,
+    Move,
+    Page,
+    Quarantined,
+    Sprint,
+    WorkItem,
+)
 
 
 @dataclass(slots=True)
@@ -25,6 +36,7 @@ class PageBuilder:
     quarantined: list[Quarantined] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
     gone: list[Gone] = field(default_factory=list)
+    aliases: list[Alias] = field(default_factory=list)
     memo: dict[str, str | None] = field(default_factory=dict)
     outside_items: dict[str, WorkItem] = field(default_factory=dict)  # by tracker id
     history_deferred: list[str] = field(default_factory=list)
@@ -43,6 +55,7 @@ class PageBuilder:
             quarantined=self.quarantined,
             moves=self.moves,
             gone=self.gone,
+            aliases=self.aliases,
             memo=self.memo,
             history_deferred=self.history_deferred,
             history_read=self.history_read,

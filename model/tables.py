@@ -447,3 +447,15 @@ class DigestOutbox(Base):
     attempted_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+class ItemAlias(Base):
+    """A key an item was known by before (a Jira issue moved to another project, a GitHub issue
+    transferred to another repository): links naming it resolve to the item (issue 10 §3)."""
+
+    __tablename__ = "item_aliases"
+    __table_args__ = (UniqueConstraint("source_id", "key"), Index(None, "key"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(300))  # normalised as work_items.key is
+    at: Mapped[datetime | None]  # when the item stopped answering to it, when the tracker says

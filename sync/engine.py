@@ -42,7 +42,15 @@ from sync.errors import RunError
 from sync.history import history_pending
 from sync.lock import source_lock
 from sync.registry import connector_class
-from sync.store import PageCounts, PageStore, StoreContext, count_items, memo_view, stored_updated
+from sync.store import (
+    PageCounts,
+    PageStore,
+    StoreContext,
+    count_items,
+    memo_view,
+    stored_updated,
+    unresolved_keys,
+)
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +302,7 @@ class _Run:
             census=census,
             full_sweep=self._sweep,
             history_pending=self._history_pending,
+            unresolved=self._unresolved,
         )
         return request, stored
 
@@ -312,6 +321,10 @@ class _Run:
     def _stored_updated(self, tracker_ids: Sequence[str]) -> Mapping[str, datetime]:
         with Session(self.e.db) as session:
             return stored_updated(session, self.source_id, tracker_ids)
+
+    def _unresolved(self) -> Sequence[str]:
+        with Session(self.e.db) as session:
+            return unresolved_keys(session, self.src.kind)
 
     def _store(self, page: rec.Page, cursor_now: datetime | None) -> datetime | None:
         with Session(self.e.db) as session, session.begin():

@@ -5,22 +5,21 @@ cursor together). Applying the same page twice changes nothing: rows are compare
 are written, events and links are keyed, synthesized link events have deterministic keys.
 
 What it does beyond plain upserts:
-* resolves ``ItemRef``s to stored items — by tracker id within the source, else by key (or url)
-  across sources of that tracker kind — and, when items arrive, fills link ends and parents that
-  were waiting for them (cross-tracker links resolve in either sync order);
+* resolves ``ItemRef``s to stored items (``sync.resolve``: tracker id, key, or an alias — an old
+  key of a moved or transferred item) and, when items or aliases arrive, fills link ends and
+  parents that were waiting for them (cross-tracker links resolve in either sync order);
+* learns aliases: a changelog's ``Alias`` records, a stored item whose key changed, a ``Move``;
 * resolves each item's team (``model.rules.resolve_team``) and each sprint's train iteration;
-* reconciles ``LinkScope``s: a stored link the tracker no longer reports is closed
-  (``removed_at`` from the tracker's history when the page has it, else now);
-* keeps link history in ``events``: an "added" event at ``created_at``, a "removed" event at
-  ``removed_at``, so reports can replay links as of any instant;
+* stores links, their history and their scopes (``sync.store_links``), text references dated
+  by the reads that saw them;
 * census pages mark listed items and, when complete, mark unlisted in-scope items missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,8 +31,10 @@ from model import tables as t
 from model.rules import ItemFacts, IterationSpan, TeamRules, iteration_for_sprint, resolve_team
 from model.rules import status_category as category_of
 from sync.history import mark_history
-
-CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
+from sync.resolve import CHUNK, Resolver, norm_key
+from sync.resolve import chunks as _chunks
+from sync.resolve import ref_key as _ref_key
+from sync.store_links import LinkStore, assign
 
 
 @dataclass(slots=True)
@@ -65,6 +66,10 @@ class PageStore:
         self.ctx = ctx
         self.src_id = ctx.source.id
         self.kind = ctx.source.kind
+        self.resolver = Resolver(session, ctx.source)
+        self._first_reads: dict[str, datetime] = {}  # tracker id → created_at, new this page
+        self._renamed: list[tuple[int, str, datetime | None]] = []  # (item id, old key, at)
+        self.links = LinkStore(session, self.src_id, ctx.now, self.resolver, self._first_reads)
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -73,9 +78,10 @@ class PageStore:
         sprint_ids = self._sprints(page.sprints)
         items = self._items(page.items, sprint_ids, counts)
         mark_history(self.s, self.src_id, page.history_deferred, page.history_read)
-        self._resolve_waiting(items)
-        link_rows = self._links(page.links, page.events, counts)
-        self._scopes(page.link_scopes, page.links, page.events)
+        self.resolver.resolve_waiting({row.key: row.id for row in items})
+        self._aliases(page.aliases)
+        link_rows, counts.links = self.links.store(page.links, page.events)
+        self.links.scopes(page.link_scopes, page.links, page.events)
         self._events(page.events, link_rows, counts)
         self._census(page.census, counts)
         self._moves_and_gone(page.moves, page.gone)
@@ -98,7 +104,7 @@ class PageStore:
             iteration = iteration_for_sprint(
                 sp.name, sp.start, sp.end, self.ctx.iterations, self.ctx.tz
             )
-            _assign(
+            assign(
                 row,
                 name=sp.name,
                 state=sp.state,
@@ -148,9 +154,13 @@ class PageStore:
                 )
                 self.s.add(row)
                 rows[item.tracker_id] = row
+                self._first_reads[item.tracker_id] = item.created_at
             # fetched one hop out by a link, but already synced in scope: stays in scope
             in_scope = item.in_scope or (row.id is not None and row.in_scope)
-            changed = _assign(row, **self._item_values(item, sprint_ids, in_scope))
+            old_key = row.key if row.id is not None else None
+            changed = assign(row, **self._item_values(item, sprint_ids, in_scope))
+            if old_key is not None and old_key != row.key:  # moved or transferred
+                self._renamed.append((row.id, old_key, None))
             if changed or row.id is None:
                 row.last_seen_at = self.ctx.now
                 counts.items += 1
@@ -162,7 +172,7 @@ class PageStore:
         return out
 
     def _parents(self, items: Sequence[rec.WorkItem], rows: dict[str, t.WorkItem]) -> None:
-        parents = self._resolve_refs([i.parent for i in items if i.parent is not None])
+        parents = self.resolver.refs([i.parent for i in items if i.parent is not None])
         for item in items:
             row = rows[item.tracker_id]
             parent_id = parents.get(_ref_key(item.parent)) if item.parent else None
@@ -242,260 +252,12 @@ class PageStore:
             elif row.category != category:
                 row.category = category
 
-    def _resolve_waiting(self, items: Sequence[t.WorkItem]) -> None:
-        """Link ends and parents that named these items before they were stored."""
-        by_key = {row.key: row.id for row in items}
-        for chunk in _chunks(list(by_key), CHUNK):
-            for end in ("blocker", "blocked"):
-                item_col = getattr(t.Link, f"{end}_item_id")
-                key_col = getattr(t.Link, f"{end}_key")
-                tracker_col = getattr(t.Link, f"{end}_tracker")
-                waiting = self.s.execute(
-                    select(t.Link.id, key_col).where(
-                        item_col.is_(None), tracker_col == self.kind, key_col.in_(chunk)
-                    )
-                ).all()
-                for link_id, key in waiting:
-                    self.s.execute(
-                        update(t.Link).where(t.Link.id == link_id).values({item_col: by_key[key]})
-                    )
-            children = self.s.execute(
-                select(t.WorkItem.id, t.WorkItem.parent_key).where(
-                    t.WorkItem.source_id == self.src_id, t.WorkItem.parent_key.in_(chunk)
-                )
-            ).all()
-            for child_id, parent_key in children:
-                self.s.execute(
-                    update(t.WorkItem)
-                    .where(t.WorkItem.id == child_id)
-                    .values(parent_id=by_key[str(parent_key)])
-                )
-
-    # -- links ----------------------------------------------------------------------------------
-
-    def _links(
-        self, links: Sequence[rec.Link], events: Sequence[rec.Event], counts: PageCounts
-    ) -> dict[tuple[str, str], t.Link]:
-        keys: set[tuple[str, str]] = {(ln.origin, ln.link_key) for ln in links}
-        keys |= {(ev.link_origin, ev.link_key) for ev in events if ev.link_key and ev.link_origin}
-        rows = self._link_rows(keys)
-        refs = self._resolve_refs([ln.blocker for ln in links] + [ln.blocked for ln in links])
-        for link in links:
-            row = rows.get((link.origin, link.link_key))
-            values = dict(
-                kind=link.kind,
-                blocker_item_id=refs.get(_ref_key(link.blocker)),
-                blocker_tracker=link.blocker.tracker,
-                blocker_key=norm_key(link.blocker.tracker, link.blocker.key),
-                blocker_url=link.blocker.url,
-                blocked_item_id=refs.get(_ref_key(link.blocked)),
-                blocked_tracker=link.blocked.tracker,
-                blocked_key=norm_key(link.blocked.tracker, link.blocked.key),
-                blocked_url=link.blocked.url,
-            )
-            if row is None and link.removed_at is not None:
-                row = self._adopt(link, values)
-                if row is not None:
-                    rows[(link.origin, link.link_key)] = row
-            if row is None:
-                row = t.Link(
-                    source_id=self.src_id,
-                    origin=link.origin,
-                    link_key=link.link_key,
-                    created_at=link.created_at or self.ctx.now,
-                    created_from_history=link.created_at is not None,
-                    removed_at=link.removed_at,
-                    first_seen_at=self.ctx.now,
-                    last_seen_at=self.ctx.now,
-                    **values,
-                )
-                self.s.add(row)
-                self.s.flush()
-                rows[(link.origin, link.link_key)] = row
-                self._link_event(row, "added", row.created_at)
-                if row.removed_at is not None:
-                    self._link_event(row, "removed", row.removed_at)
-                counts.links += 1
-                continue
-            if self._update_link(row, link, values):
-                row.last_seen_at = self.ctx.now
-                counts.links += 1
-        return rows
-
-    def _adopt(self, link: rec.Link, values: dict[str, Any]) -> t.Link | None:
-        """A closed episode from history (added then removed) may be a link we stored while it
-        was live under the tracker's own key: close that row instead of storing a twin."""
-        where = [
-            t.Link.source_id == self.src_id,
-            t.Link.origin == link.origin,
-            t.Link.kind == link.kind,
-            t.Link.blocker_key == values["blocker_key"],
-            t.Link.blocked_key == values["blocked_key"],
-            or_(t.Link.removed_at.is_(None), t.Link.removed_at == link.removed_at),
-        ]
-        if link.created_at is not None:
-            where.append(t.Link.created_at == link.created_at)
-        return self.s.scalars(select(t.Link).where(*where).order_by(t.Link.id)).first()
-
-    def _update_link(self, row: t.Link, link: rec.Link, values: dict[str, Any]) -> bool:
-        # keep ends resolved earlier when this page cannot resolve them
-        for end in ("blocker_item_id", "blocked_item_id"):
-            if values[end] is None:
-                values[end] = getattr(row, end)
-        changed = _assign(row, **values)
-        if row.removed_at is not None and link.removed_at is None:
-            # the tracker reports the link again: a new episode
-            back = (
-                link.created_at
-                if link.created_at and link.created_at > row.removed_at
-                else self.ctx.now
-            )
-            row.removed_at, row.created_at = None, back
-            row.created_from_history = link.created_at is not None and back == link.created_at
-            self._link_event(row, "added", back)
-            return True
-        if link.created_at is not None and link.created_at != row.created_at:
-            self._move_added_event(row, link.created_at)
-            row.created_at, row.created_from_history = link.created_at, True
-            changed = True
-        if link.removed_at is not None and row.removed_at != link.removed_at:
-            if row.removed_at is None:
-                self._link_event(row, "removed", link.removed_at)
-            row.removed_at = link.removed_at
-            changed = True
-        return changed
-
-    def _link_rows(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], t.Link]:
-        rows: dict[tuple[str, str], t.Link] = {}
-        by_origin: dict[str, list[str]] = {}
-        for origin, key in keys:
-            by_origin.setdefault(origin, []).append(key)
-        for origin, link_keys in by_origin.items():
-            for chunk in _chunks(link_keys, CHUNK):
-                for row in self.s.scalars(
-                    select(t.Link).where(
-                        t.Link.source_id == self.src_id,
-                        t.Link.origin == origin,
-                        t.Link.link_key.in_(chunk),
-                    )
-                ):
-                    rows[(row.origin, row.link_key)] = row
-        return rows
-
-    def _link_event(self, row: t.Link, what: str, at: datetime) -> None:
-        key = f"~link:{row.origin}:{row.link_key}:{what}:{_stamp(at)}"
-        exists = self.s.scalar(
-            select(t.Event.id).where(t.Event.source_id == self.src_id, t.Event.event_key == key)
-        )
-        if exists is None:
-            self.s.add(
-                t.Event(
-                    source_id=self.src_id,
-                    event_key=key,
-                    link_id=row.id,
-                    item_id=row.blocked_item_id,
-                    at=at,
-                    field="link",
-                    to_value=what,
-                )
-            )
-
-    def _move_added_event(self, row: t.Link, new_at: datetime) -> None:
-        """``created_at`` learned from history replaces the first-seen guess."""
-        old = f"~link:{row.origin}:{row.link_key}:added:{_stamp(row.created_at)}"
-        event = self.s.scalar(
-            select(t.Event).where(t.Event.source_id == self.src_id, t.Event.event_key == old)
-        )
-        if event is not None:
-            self.s.delete(event)
-            self.s.flush()
-        self._link_event(row, "added", new_at)
-
-    def _resolve_refs(self, refs: Iterable[rec.ItemRef]) -> dict[tuple[str, str], int]:
-        """ItemRef → stored work item id, by tracker id in this source, else by key/url."""
-        found: dict[tuple[str, str], int] = {}
-        own_ids = {r.tracker_id for r in refs if r.tracker_id and self._is_own(r)}
-        for tracker_id, item_id in self._ids_by_tracker_id(own_ids).items():
-            found[("id", tracker_id)] = item_id
-        by_kind: dict[str, set[str]] = {}
-        for ref in refs:
-            if _ref_key(ref) not in found:
-                by_kind.setdefault(ref.tracker, set()).add(norm_key(ref.tracker, ref.key))
-        for kind, keys in by_kind.items():
-            for chunk in _chunks(sorted(keys), CHUNK):
-                rows = self.s.execute(
-                    select(t.WorkItem.key, t.WorkItem.id, t.WorkItem.source_id)
-                    .join(t.Source, t.Source.id == t.WorkItem.source_id)
-                    .where(t.Source.kind == kind, t.WorkItem.key.in_(chunk))
-                    .order_by((t.WorkItem.source_id == self.src_id).desc(), t.WorkItem.id)
-                ).all()
-                for key, item_id, _source in rows:
-                    found.setdefault(("key", f"{kind}:{key}"), item_id)
-        result: dict[tuple[str, str], int] = {}
-        for ref in refs:
-            by_key = ("key", f"{ref.tracker}:{norm_key(ref.tracker, ref.key)}")
-            hit = found.get(_ref_key(ref)) or found.get(by_key)
-            if hit is not None:
-                result[_ref_key(ref)] = hit
-        return result
-
-    def _is_own(self, ref: rec.ItemRef) -> bool:
-        return ref.source == self.ctx.source.name or (
-            ref.source is None and ref.tracker == self.kind
-        )
-
-    def _ids_by_tracker_id(self, tracker_ids: set[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for chunk in _chunks(sorted(tracker_ids), CHUNK):
-            out.update(
-                self.s.execute(
-                    select(t.WorkItem.tracker_id, t.WorkItem.id).where(
-                        t.WorkItem.source_id == self.src_id, t.WorkItem.tracker_id.in_(chunk)
-                    )
-                ).all()
-            )
-        return out
-
-    # -- link scopes ----------------------------------------------------------------------------
-
-    def _scopes(
-        self,
-        scopes: Sequence[rec.LinkScope],
-        links: Sequence[rec.Link],
-        events: Sequence[rec.Event],
-    ) -> None:
-        if not scopes:
-            return
-        present = {(ln.origin, ln.link_key) for ln in links if ln.removed_at is None}
-        removed_at: dict[tuple[str, str], datetime] = {
-            (str(ev.link_origin), ev.link_key): ev.at
-            for ev in sorted(events, key=_at)
-            if ev.field == "link" and ev.to_value == "removed" and ev.link_key
-        }
-        item_ids = self._ids_by_tracker_id({sc.tracker_id for sc in scopes})
-        for scope in scopes:
-            item_id = item_ids.get(scope.tracker_id)
-            if item_id is None:
-                continue
-            ends = {
-                "blocker": t.Link.blocker_item_id == item_id,
-                "blocked": t.Link.blocked_item_id == item_id,
-            }
-            where = or_(*ends.values()) if scope.role == "either" else ends[scope.role]
-            for row in self.s.scalars(
-                select(t.Link).where(
-                    t.Link.source_id == self.src_id,
-                    t.Link.origin == scope.origin,
-                    t.Link.removed_at.is_(None),
-                    where,
-                )
-            ):
-                if (row.origin, row.link_key) in present:
-                    continue
-                at = removed_at.get((row.origin, row.link_key)) or self.ctx.now
-                row.removed_at = max(at, row.created_at)
-                row.last_seen_at = self.ctx.now
-                self._link_event(row, "removed", row.removed_at)
+    def _aliases(self, aliases: Sequence[rec.Alias]) -> None:
+        """Old keys: from the tracker's history and from stored items whose key changed."""
+        ids = self.resolver.ids_by_tracker_id({a.tracker_id for a in aliases})
+        learned = [(ids[a.tracker_id], a.key, a.at) for a in aliases if a.tracker_id in ids]
+        self.resolver.learn([*self._renamed, *learned])
+        self._renamed = []
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -516,7 +278,7 @@ class PageStore:
                     )
                 )
             )
-        item_ids = self._ids_by_tracker_id({ev.item_tracker_id for ev in events})
+        item_ids = self.resolver.ids_by_tracker_id({ev.item_tracker_id for ev in events})
         rows = []
         for ev in events:
             if ev.event_key in existing:
@@ -580,17 +342,26 @@ class PageStore:
             )
 
     def _moves_and_gone(self, moves: Sequence[rec.Move], gone: Sequence[rec.Gone]) -> None:
+        renamed: list[tuple[int, str, datetime | None]] = []
         for move in moves:
-            values: dict[str, Any] = {"moved_to": move.new_url or move.new_key}
-            self.s.execute(
-                update(t.WorkItem)
-                .where(
-                    t.WorkItem.source_id == self.src_id,
-                    t.WorkItem.tracker_id == move.tracker_id,
-                    or_(t.WorkItem.moved_to.is_(None), t.WorkItem.moved_to != values["moved_to"]),
+            row = self.s.scalar(
+                select(t.WorkItem).where(
+                    t.WorkItem.source_id == self.src_id, t.WorkItem.tracker_id == move.tracker_id
                 )
-                .values(missing=True, missing_since=self.ctx.now, missing_reason="moved", **values)
             )
+            if row is None:
+                continue
+            new_key = norm_key(self.kind, move.new_key) if move.new_key else row.key
+            if new_key != row.key:  # the issue at its new place; the old key is an alias
+                renamed.append((row.id, row.key, None))
+                row.key, row.url = new_key, move.new_url or row.url
+            moved_to = move.new_url or move.new_key
+            if row.moved_to is None or row.moved_to != moved_to:
+                row.moved_to, row.missing, row.missing_since = moved_to, True, self.ctx.now
+                row.missing_reason = "moved"
+        if renamed:
+            self.s.flush()
+            self.resolver.learn(renamed)
         for g in gone:
             self.s.execute(
                 update(t.WorkItem)
@@ -667,6 +438,24 @@ def stored_updated(
     return out
 
 
+def unresolved_keys(session: Session, kind: str) -> list[str]:
+    """Keys of ``kind`` that stored link ends name and nothing stored resolves (see
+    ``sync.resolve``): what a connector may look up (a transferred issue's old URL). All of
+    them: the connector skips those it already asked about and caps how many it asks."""
+    found: set[str] = set()
+    for end in ("blocker", "blocked"):
+        key_col = getattr(t.Link, f"{end}_key")
+        found.update(
+            session.scalars(
+                select(key_col)
+                .where(getattr(t.Link, f"{end}_item_id").is_(None))
+                .where(getattr(t.Link, f"{end}_tracker") == kind)
+                .distinct()
+            )
+        )
+    return sorted(found)
+
+
 def memo_view(session: Session, source_id: int) -> dict[str, str]:
     return dict(
         session.execute(
@@ -692,38 +481,3 @@ def count_items(session: Session, source_id: int) -> int:
         )
         or 0
     )
-
-
-def _assign(row: Any, **values: Any) -> bool:
-    """Set attributes that differ; True when anything changed."""
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    return changed
-
-
-def _ref_key(ref: rec.ItemRef) -> tuple[str, str]:
-    if ref.tracker_id:
-        return ("id", ref.tracker_id)
-    return ("key", f"{ref.tracker}:{norm_key(ref.tracker, ref.key)}")
-
-
-def norm_key(tracker: str, key: str) -> str:
-    """GitHub owner and repository names are case-insensitive: "Acme/Web#7" is "acme/web#7",
-    so references typed by people and URLs from Jira resolve to the same item."""
-    return key.lower() if tracker == "github" else key
-
-
-def _stamp(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _at(ev: rec.Event) -> datetime:
-    return ev.at
-
-
-def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -29,8 +29,8 @@ def test_migrated_schema_equals_the_tables(engine: Engine) -> None:
     assert schema_diff(engine) == []
 
 
-def test_the_head_is_the_github_history_pass_migration() -> None:
-    assert head_revision() == "0006_github_history_pass"
+def test_the_head_is_the_item_aliases_migration() -> None:
+    assert head_revision() == "0007_item_aliases"
 
 
 def test_downgrade_to_empty_and_back(engine: Engine) -> None:

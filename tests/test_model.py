@@ -28,6 +28,7 @@ from model.tables import (
     ConnectorMemo,
     DigestOutbox,
     Event,
+    ItemAlias,
     Iteration,
     Link,
     PIBaseline,
@@ -229,7 +230,10 @@ def one_of_everything(session: Session) -> list[Base]:
         message_id="<digest.2026-10-05.rte@trainyard>", status="sent", attempts=1, since=T0,
         as_of=T0, created_at=T0, attempted_at=T0, sent_at=T0, error=None,
     )  # fmt: skip
-    session.add_all([status_event, link_event, quarantined, planned, planned_dep, lease, outbox])
+    alias = ItemAlias(source_id=source.id, item_id=story.id, key="ATL-18", at=T0)  # moved
+    session.add_all(
+        [status_event, link_event, quarantined, planned, planned_dep, lease, outbox, alias]
+    )
     session.commit()
     return [
         train,
@@ -254,6 +258,7 @@ def one_of_everything(session: Session) -> list[Base]:
         planned_dep,
         lease,
         outbox,
+        alias,
     ]
 
 

@@ -37,6 +37,9 @@ How it reads (``api-facts.md`` sections 9 to 12, traps 15 to 21):
   written in the page that stores the links they describe.
 * **Vanished issues**: a 403/404/410 on a per-issue call (timeline, sub-issues, dependencies)
   asks the issue itself; moved or gone, it is recorded so, and the sync goes on.
+* **Old places**: keys in our repositories that stored links name but no stored issue has
+  (``SyncRequest.unresolved``) are asked once each; a 301 makes the old key an ``Alias`` of the
+  issue at its new place. Text references are dated by the read (``updated_at``).
 * **PyGithub** provides auth, base URL (GHES ``/api/v3``), the retry layer and exceptions; the
   JSON is parsed here. PyGithub's ``PaginatedList`` objects complete themselves with one extra
   GET per issue whenever a key is absent (``issue.pull_request`` on every real issue,

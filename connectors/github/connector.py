@@ -52,4 +52,5 @@ class GitHubConnector(HistoryPass):
             yield last
         if request.mode == "incremental":  # the open lists every sync, the full sweep on time
             yield from self._sweep(request, seen, full=self._sweep_due(request, full_walk))
+        yield from self._probe_unresolved(request)  # links naming an old place (issue 10 §3)
         yield from self._history(request)

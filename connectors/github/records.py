@@ -1,4 +1,4 @@
-"""GitHub issue JSON turned into work items, refs and text-reference links."""
+"""GitHub issue JSON turned into work items, refs and text-reference links; old keys probed."""
 
 from __future__ import annotations
 
@@ -6,20 +6,25 @@ from collections.abc import Iterator
 from typing import Any
 
 from connectors.base import (
+    Alias,
     ItemRef,
     Link,
+    Page,
     StatusCategory,
+    SyncRequest,
     WorkItem,
 )
 from connectors.errors import SkippableError
 from connectors.github.batch import (
     _Batch,
+    _Response,
 )
 from connectors.github.client import (
     GitHubClient,
 )
 from connectors.github.settings import (
     API_ISSUE,
+    PER_PAGE,
     REFERENCE,
     SENTENCE_END,
 )
@@ -32,9 +37,11 @@ from connectors.github.values import (
 )
 from connectors.objectives import from_labels
 
+PROBE_LIMIT = 100  # old keys asked about per sync: the rest wait for the next one
+
 
 class RecordReader(GitHubClient):
-    """Work items and refs from issue JSON; text references as links."""
+    """Work items and refs from issue JSON; text references as links; old places asked."""
 
     # -- records ------------------------------------------------------------------------------
 
@@ -130,6 +137,9 @@ class RecordReader(GitHubClient):
         if not isinstance(body, str) or not body:
             return []
         html = _html_base(str(raw.get("html_url") or ""))
+        # REST keeps no body-edit history: the reference existed at this read's updated_at (the
+        # engine dates one met on the issue's first read from its creation; README "Links")
+        read_at = _dt(raw.get("updated_at"))
         links: dict[str, Link] = {}
         for pattern in self._patterns:
             for lead in pattern.finditer(body):
@@ -141,7 +151,7 @@ class RecordReader(GitHubClient):
                     if ref.key.lower() == me.key.lower():
                         continue
                     link_key = f"{ref.tracker}:{ref.key}>{me.tracker_id}"
-                    links[link_key] = Link(link_key, "text_reference", ref, me)
+                    links[link_key] = Link(link_key, "text_reference", ref, me, created_at=read_at)
         return list(links.values())
 
     def _references(self, text: str, repo: str, html: str) -> Iterator[ItemRef]:
@@ -157,6 +167,53 @@ class RecordReader(GitHubClient):
                 yield self._ref(
                     f"{target}#{m['num']}", f"{html}/{target}/issues/{m['num']}" if html else None
                 )
+
+    # -- old keys -------------------------------------------------------------------------------
+
+    def _probe_unresolved(self, request: SyncRequest) -> Iterator[Page]:
+        """Keys in our repositories that stored links name (a Jira remote link to an old URL)
+        but no stored issue has: trainyard never saw the issue there. One GET each: a transfer
+        answers 301 to the issue's new place, whose id gets the old key as an alias (the item
+        itself comes from the walk, or is stored one hop out when it left the scope). Any other
+        answer (404, 410, a pull request, the issue still there) is noted in the memo and
+        asked again on full sweeps only."""
+        batch, asked = _Batch(), 0
+        for key in request.unresolved():
+            repo, _, number = key.rpartition("#")
+            memo_key = f"probe:{key}"
+            if repo.lower() not in self._scope or not number.isdigit():
+                continue
+            if (memo_key in self._memo and not request.full_sweep) or asked >= PROBE_LIMIT:
+                continue
+            asked += 1
+            resp = self._get(f"/repos/{repo}/issues/{number}")
+            if not self._moved_here(resp, key, batch):
+                self._set_memo(batch, memo_key, str(resp.status))
+            elif memo_key in self._memo:
+                self._set_memo(batch, memo_key, None)
+            if len(batch.aliases) + len(batch.outside_items) >= PER_PAGE:
+                yield batch.page()
+                batch = _Batch()
+        if batch.aliases or batch.memo:
+            yield batch.page()
+
+    def _moved_here(self, resp: _Response, old_key: str, batch: _Batch) -> bool:
+        """The issue a probed key leads to, if it now lives under another key."""
+        raw = resp.data
+        if resp.status != 200 or not isinstance(raw, dict) or "pull_request" in raw:
+            return False
+        try:
+            repo = _repo_of(raw)
+            new_key = f"{repo}#{int(raw['number'])}"
+            if new_key.lower() == old_key.lower():
+                return False  # still there, just not walked yet: the walk will store it
+            if repo.lower() not in self._scope:
+                item = self._work_item(raw, batch, in_scope=False)
+                batch.outside_items[item.tracker_id] = item
+            batch.aliases.append(Alias(str(raw["id"]), old_key))
+        except (SkippableError, KeyError, TypeError, ValueError):
+            return False
+        return True
 
     def _set_memo(self, batch: _Batch, key: str, value: str | None) -> None:
         batch.memo[key] = value

@@ -3,7 +3,8 @@
 Modules: ``settings`` (source keys, API constants), ``values`` (parsing Jira values),
 ``fields`` (custom field discovery), ``api`` (HTTP client), ``batch`` (a page under
 construction), ``reader`` (issue JSON and histories to records), ``census`` (the id listing
-of a scope) and ``connector`` (the class the engine drives).
+of a scope), ``probe`` (keys links name that nothing stored has, asked one by one) and
+``connector`` (the class the engine drives).
 
 How it reads (``api-facts.md`` §1-8 say why each step is needed):
 
@@ -29,7 +30,9 @@ means the opposite ("depends on", "is blocked by", "requires", "needs"), in whic
 side is the blocked one. Remote links to GitHub issues become cross-tracker links when their
 ``relationship`` says "blocks" (the Jira issue blocks the GitHub one) or "is blocked by"/"depends
 on"/"requires" (the GitHub issue blocks the Jira one); other relationships ("mentioned in",
-"relates to") are not dependencies and are skipped.
+"relates to") are not dependencies and are skipped. Remote links to Jira browse URLs are read
+the same way. A project move's ``Key`` changelog item becomes an ``Alias`` (the old key), so
+links naming the old key resolve to the moved issue.
 """
 
 from connectors.jira.api import JiraApi

@@ -33,6 +33,7 @@ from connectors.jira.fields import (
     FieldMap,
 )
 from connectors.jira.history import comment_events
+from connectors.jira.probe import probe_keys
 from connectors.jira.reader import (
     IssueReader,
 )
@@ -102,6 +103,7 @@ class JiraConnector:
                 page.memo = {**self._memo, **page.memo}
                 self._memo = {}
             yield page
+        yield from probe_keys(self.api, self._reader, self._issue_fields(), request, cloud)
         # the walk read everything up to the window's end; sync.cursor.advance caps it at the start
         yield Page(
             cursor=request.until or request.started_at, memo=self._memo, progress=(done, done)

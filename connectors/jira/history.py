@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import (
+    Alias,
     Event,
 )
 from connectors.jira.batch import (
@@ -17,6 +18,7 @@ from connectors.jira.fields import (
     LinkType,
 )
 from connectors.jira.settings import (
+    KEY_RE,
     PARENT_FIELDS,
     REMOTE_LINK_FIELDS,
 )
@@ -73,6 +75,8 @@ def read_history(
                 change = _link_change(blocks_types, ekey, at, item)
                 if change is not None:
                     link_changes.append(change)
+            elif name == "Key":
+                _alias(iid, at, item, batch)
             elif name in REMOTE_LINK_FIELDS:
                 remote_changed = remote_changed or since is None or at >= since
                 if item.get("to"):
@@ -125,6 +129,12 @@ def account(user: Any) -> tuple[str | None, str | None]:
 
 def _names(fields: set[str]) -> str:
     return ", ".join(sorted(fields))[:500]
+def _alias(iid: str, at: datetime, item: Mapping[str, Any], batch: Batch) -> None:
+    """A project move: the changelog's ``Key`` item names the old key in ``fromString`` (``from``
+    and ``to`` are null); references to the old key still mean this issue."""
+    old = _s(item.get("fromString") or item.get("from"))
+    if old and KEY_RE.fullmatch(old.strip()):
+        batch.aliases.append(Alias(iid, old.strip(), at))
 
 
 def _field_events(

@@ -35,6 +35,7 @@ from connectors.jira.values import (
     current_sprint,
     github_ref,
     item_type,
+    jira_ref,
     maybe_time,
     parse_sprint,
     parse_time,
@@ -295,16 +296,19 @@ class IssueReader:
     def remote_links(
         self, iid: str, key: str, remotes: Sequence[Mapping[str, Any]], batch: Batch
     ) -> None:
-        """GitHub issues among the remote links become cross-tracker blocks links."""
+        """GitHub issues and Jira issues (browse URLs, maybe under an old key) among the remote
+        links become blocks links."""
         me = self.ref(key, iid)
         for remote in remotes:
             url = str(_mapping(remote, "object").get("url") or "")
-            gh = github_ref(url)
+            other = github_ref(url) or jira_ref(url, self.base, self.source)
             direction = remote_direction(str(remote.get("relationship") or ""))
-            if gh is None or direction is None or remote.get("id") is None:
+            if other is None or direction is None or remote.get("id") is None:
                 continue
+            if other.tracker == "jira" and other.key == key:
+                continue  # a link to itself says nothing
             rid = str(remote["id"])
-            blocker, blocked = (gh, me) if direction == "gh_blocks" else (me, gh)
+            blocker, blocked = (other, me) if direction == "gh_blocks" else (me, other)
             link_key = f"{iid}:{rid}"
             batch.add_link(
                 Link(

@@ -39,6 +39,9 @@ GITHUB_ISSUE_RE = re.compile(
     r"^https?://(?P<host>[^/\s]+)/(?P<owner>[^/\s]+)/(?P<repo>[^/\s]+)/issues/(?P<num>\d+)/?"
     r"(?:[?#]\S*)?$"
 )
+JIRA_BROWSE_RE = re.compile(
+    r"^(?P<base>https?://[^/\s]+(?:/[^\s]*?)?)/browse/(?P<key>[A-Z][A-Z0-9_]*-\d+)/?(?:[?#]\S*)?$"
+)
 ORDER_BY_RE = re.compile(r"\s+order\s+by\s+.*$", re.I | re.S)
 SPRINT_STRING_RE = re.compile(r"\[(?P<body>.*)\]\s*$", re.S)
 CATEGORY: Mapping[str, StatusCategory] = {

@@ -16,6 +16,7 @@ from connectors.errors import SkippableError
 from connectors.jira.settings import (
     FLAG_COMMENT_WINDOW,
     GITHUB_ISSUE_RE,
+    JIRA_BROWSE_RE,
     KEY_RE,
     SPRINT_STRING_RE,
 )
@@ -154,6 +155,16 @@ def github_ref(url: str) -> ItemRef | None:
         return None
     key = f"{match['owner']}/{match['repo']}#{match['num']}"
     return ItemRef(tracker="github", key=key, url=url.strip())
+
+
+def jira_ref(url: str, own_base: str, own_source: str) -> ItemRef | None:
+    """A Jira browse URL (``…/browse/ATL-18``) → ItemRef, of this source when it is this site's;
+    None for any other URL. The key may be an old one: the engine resolves aliases."""
+    match = JIRA_BROWSE_RE.match(url.strip())
+    if match is None:
+        return None
+    own = match["base"].rstrip("/").lower() == own_base.rstrip("/").lower()
+    return ItemRef("jira", match["key"], url.strip(), source=own_source if own else None)
 
 
 def remote_direction(relationship: str) -> str | None:

@@ -210,6 +210,12 @@ class FakeGitHub:
         self._clock = max(now, self._clock + timedelta(seconds=1))
         return self._clock
 
+    def wait_until_past(self) -> None:
+        """Sleep until the wall clock passes the latest mutation instant (``tick`` runs ahead of
+        it by a second per mutation in a fast test), so a report "as of now" includes it."""
+        while datetime.now(UTC) <= self._clock:
+            time.sleep(0.05)
+
     def add_dependency(self, blocked: str, blocker: str) -> None:
         """Like ``POST …/dependencies/blocked_by``: timeline + summaries, NOT ``updated_at``."""
         with self._lock:

@@ -1,0 +1,194 @@
+"""Which stored work item an ``ItemRef`` means, and link ends that waited for one.
+
+A ref resolves, in this order, by
+1. the tracker's stable id, within the ref's own source;
+2. the item's current key (or the key in a URL) across the sources of that tracker kind,
+   the storing source's own items first;
+3. an alias: a key the item was known by before (``item_aliases``): a Jira issue moved to
+   another project ("blocked by ATL-18" after ATL-18 became BOR-33), a GitHub issue
+   transferred to another repository (a Jira remote link to its old URL).
+
+Link ends and parents that named an item before it (or its alias) was stored keep their
+tracker, key and url with no item id; ``resolve_waiting`` fills them in when the item or the
+alias arrives, so references resolve in either sync order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from connectors import base as rec
+from model import tables as t
+
+CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
+
+
+def norm_key(tracker: str, key: str) -> str:
+    """GitHub owner and repository names are case-insensitive: "Acme/Web#7" is "acme/web#7",
+    so references typed by people and URLs from Jira resolve to the same item."""
+    return key.lower() if tracker == "github" else key
+
+
+def ref_key(ref: rec.ItemRef) -> tuple[str, str]:
+    if ref.tracker_id:
+        return ("id", ref.tracker_id)
+    return ("key", f"{ref.tracker}:{norm_key(ref.tracker, ref.key)}")
+
+
+def chunks(values: list[str], size: int = CHUNK) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class Resolver:
+    """Ref resolution and alias bookkeeping for the pages of one source."""
+
+    def __init__(self, session: Session, source: t.Source) -> None:
+        self.s = session
+        self.source = source
+        self.src_id = source.id
+        self.kind = source.kind
+
+    # -- refs -----------------------------------------------------------------------------------
+
+    def refs(self, refs: Iterable[rec.ItemRef]) -> dict[tuple[str, str], int]:
+        """ItemRef → stored work item id, by tracker id in this source, else by key or alias."""
+        refs = list(refs)
+        found: dict[tuple[str, str], int] = {}
+        own_ids = {r.tracker_id for r in refs if r.tracker_id and self._is_own(r)}
+        for tracker_id, item_id in self.ids_by_tracker_id(own_ids).items():
+            found[("id", tracker_id)] = item_id
+        by_kind: dict[str, set[str]] = {}
+        for ref in refs:
+            if ref_key(ref) not in found:
+                by_kind.setdefault(ref.tracker, set()).add(norm_key(ref.tracker, ref.key))
+        for kind, keys in by_kind.items():
+            hits = self._by_key(kind, keys)
+            hits.update(self._by_alias(kind, keys - set(hits)))
+            found.update({("key", f"{kind}:{key}"): item_id for key, item_id in hits.items()})
+        result: dict[tuple[str, str], int] = {}
+        for ref in refs:
+            by_key = ("key", f"{ref.tracker}:{norm_key(ref.tracker, ref.key)}")
+            hit = found.get(ref_key(ref)) or found.get(by_key)
+            if hit is not None:
+                result[ref_key(ref)] = hit
+        return result
+
+    def _is_own(self, ref: rec.ItemRef) -> bool:
+        return ref.source == self.source.name or (ref.source is None and ref.tracker == self.kind)
+
+    def _by_key(self, kind: str, keys: set[str]) -> dict[str, int]:
+        """Current keys, this source's items first (another source may reuse a Jira key)."""
+        out: dict[str, int] = {}
+        for chunk in chunks(sorted(keys)):
+            rows = self.s.execute(
+                select(t.WorkItem.key, t.WorkItem.id)
+                .join(t.Source, t.Source.id == t.WorkItem.source_id)
+                .where(t.Source.kind == kind, t.WorkItem.key.in_(chunk))
+                .order_by((t.WorkItem.source_id == self.src_id).desc(), t.WorkItem.id)
+            ).all()
+            for key, item_id in rows:
+                out.setdefault(key, item_id)
+        return out
+
+    def _by_alias(self, kind: str, keys: set[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for chunk in chunks(sorted(keys)):
+            rows = self.s.execute(
+                select(t.ItemAlias.key, t.ItemAlias.item_id)
+                .join(t.Source, t.Source.id == t.ItemAlias.source_id)
+                .where(t.Source.kind == kind, t.ItemAlias.key.in_(chunk))
+                .order_by((t.ItemAlias.source_id == self.src_id).desc(), t.ItemAlias.id)
+            ).all()
+            for key, item_id in rows:
+                out.setdefault(key, item_id)
+        return out
+
+    def ids_by_tracker_id(self, tracker_ids: set[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for chunk in chunks(sorted(tracker_ids)):
+            out.update(
+                self.s.execute(
+                    select(t.WorkItem.tracker_id, t.WorkItem.id).where(
+                        t.WorkItem.source_id == self.src_id, t.WorkItem.tracker_id.in_(chunk)
+                    )
+                ).all()
+            )
+        return out
+
+    # -- aliases ----------------------------------------------------------------------------------
+
+    def learn(self, aliases: Iterable[tuple[int, str, datetime | None]]) -> None:
+        """Store (item id, old key, renamed at) aliases of this source; ends waiting for the old
+        key resolve now. An alias equal to a key an item has now is no alias and is skipped."""
+        wanted: dict[str, tuple[int, datetime | None]] = {}
+        for item_id, key, at in aliases:
+            wanted[norm_key(self.kind, key)] = (item_id, at)
+        if not wanted:
+            return
+        live = self._own_keys(set(wanted))
+        wanted = {k: v for k, v in wanted.items() if k not in live}
+        stored = {
+            row.key: row
+            for chunk in chunks(sorted(wanted))
+            for row in self.s.scalars(
+                select(t.ItemAlias).where(
+                    t.ItemAlias.source_id == self.src_id, t.ItemAlias.key.in_(chunk)
+                )
+            )
+        }
+        for key, (item_id, at) in wanted.items():
+            row = stored.get(key)
+            if row is None:
+                self.s.add(t.ItemAlias(source_id=self.src_id, item_id=item_id, key=key, at=at))
+            elif row.item_id != item_id or (at is not None and row.at != at):
+                row.item_id, row.at = item_id, at if at is not None else row.at
+        self.s.flush()
+        self.resolve_waiting({key: item_id for key, (item_id, _) in wanted.items()})
+
+    def _own_keys(self, keys: set[str]) -> set[str]:
+        out: set[str] = set()
+        for chunk in chunks(sorted(keys)):
+            out.update(
+                self.s.scalars(
+                    select(t.WorkItem.key).where(
+                        t.WorkItem.source_id == self.src_id, t.WorkItem.key.in_(chunk)
+                    )
+                )
+            )
+        return out
+
+    # -- waiting ends -----------------------------------------------------------------------------
+
+    def resolve_waiting(self, by_key: Mapping[str, int]) -> None:
+        """Link ends and parents that named these keys (current or old) before they were known."""
+        for chunk in chunks(list(by_key)):
+            for end in ("blocker", "blocked"):
+                item_col = getattr(t.Link, f"{end}_item_id")
+                key_col = getattr(t.Link, f"{end}_key")
+                tracker_col = getattr(t.Link, f"{end}_tracker")
+                waiting = self.s.execute(
+                    select(t.Link.id, key_col).where(
+                        item_col.is_(None), tracker_col == self.kind, key_col.in_(chunk)
+                    )
+                ).all()
+                for link_id, key in waiting:
+                    self.s.execute(
+                        update(t.Link).where(t.Link.id == link_id).values({item_col: by_key[key]})
+                    )
+            children = self.s.execute(
+                select(t.WorkItem.id, t.WorkItem.parent_key).where(
+                    t.WorkItem.source_id == self.src_id,
+                    t.WorkItem.parent_key.in_(chunk),
+                )
+            ).all()
+            for child_id, parent_key in children:
+                self.s.execute(
+                    update(t.WorkItem)
+                    .where(t.WorkItem.id == child_id)
+                    .values(parent_id=by_key[str(parent_key)])
+                )

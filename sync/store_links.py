@@ -1,0 +1,257 @@
+"""The links of one page stored: upserts keyed by (source, origin, link key), with history.
+
+* A link's ends resolve through ``sync.resolve`` (tracker id, key, alias); an end this page
+  cannot resolve keeps what an earlier page resolved.
+* History lives in ``events``: an "added" event at ``created_at``, a "removed" event at
+  ``removed_at``; a link the tracker reports again after its removal is a new episode.
+* ``created_at`` from the tracker's history replaces the first-seen guess. Read-dated links
+  (text references: the tracker keeps no body-edit history) are dated by the reads that saw
+  them: met on the first read of their item, from the item's creation, else from that read's
+  ``updated_at`` (the connector's ``created_at``); such a date only ever moves earlier.
+* ``LinkScope``s reconcile: a stored link the tracker no longer reports is closed (at the
+  removal time from the page's history, else now).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from connectors import base as rec
+from model import tables as t
+from sync.resolve import CHUNK, Resolver, chunks, norm_key, ref_key
+
+# origins whose ``created_at`` is when a read saw them (an upper bound), not a history instant
+READ_DATED = frozenset({"text_reference"})
+
+
+class LinkStore:
+    """Links and link scopes of the pages of one source, inside the caller's transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        source_id: int,
+        now: datetime,
+        resolver: Resolver,
+        first_reads: Mapping[str, datetime],
+    ) -> None:
+        self.s = session
+        self.src_id = source_id
+        self.now = now
+        self.resolver = resolver
+        self.first_reads = first_reads  # tracker id → created_at of items first stored now
+
+    # -- links ----------------------------------------------------------------------------------
+
+    def store(
+        self, links: Sequence[rec.Link], events: Sequence[rec.Event]
+    ) -> tuple[dict[tuple[str, str], t.Link], int]:
+        """The page's links upserted (with their "added"/"removed" events); the rows by
+        (origin, link key), events' links included, and how many were written."""
+        written = 0
+        keys: set[tuple[str, str]] = {(ln.origin, ln.link_key) for ln in links}
+        keys |= {(ev.link_origin, ev.link_key) for ev in events if ev.link_key and ev.link_origin}
+        rows = self._rows(keys)
+        refs = self.resolver.refs([ln.blocker for ln in links] + [ln.blocked for ln in links])
+        for link in links:
+            row = rows.get((link.origin, link.link_key))
+            created = self._created(link)
+            values = dict(
+                kind=link.kind,
+                blocker_item_id=refs.get(ref_key(link.blocker)),
+                blocker_tracker=link.blocker.tracker,
+                blocker_key=norm_key(link.blocker.tracker, link.blocker.key),
+                blocker_url=link.blocker.url,
+                blocked_item_id=refs.get(ref_key(link.blocked)),
+                blocked_tracker=link.blocked.tracker,
+                blocked_key=norm_key(link.blocked.tracker, link.blocked.key),
+                blocked_url=link.blocked.url,
+            )
+            if row is None and link.removed_at is not None:
+                row = self._adopt(link, values)
+                if row is not None:
+                    rows[(link.origin, link.link_key)] = row
+            if row is None:
+                row = t.Link(
+                    source_id=self.src_id,
+                    origin=link.origin,
+                    link_key=link.link_key,
+                    created_at=created or self.now,
+                    created_from_history=created is not None and link.origin not in READ_DATED,
+                    removed_at=link.removed_at,
+                    first_seen_at=self.now,
+                    last_seen_at=self.now,
+                    **values,
+                )
+                self.s.add(row)
+                self.s.flush()
+                rows[(link.origin, link.link_key)] = row
+                self._link_event(row, "added", row.created_at)
+                if row.removed_at is not None:
+                    self._link_event(row, "removed", row.removed_at)
+                written += 1
+                continue
+            if self._update(row, link, values, created):
+                row.last_seen_at = self.now
+                written += 1
+        return rows, written
+
+    def _adopt(self, link: rec.Link, values: dict[str, Any]) -> t.Link | None:
+        """A closed episode from history (added then removed) may be a link we stored while it
+        was live under the tracker's own key: close that row instead of storing a twin."""
+        where = [
+            t.Link.source_id == self.src_id,
+            t.Link.origin == link.origin,
+            t.Link.kind == link.kind,
+            t.Link.blocker_key == values["blocker_key"],
+            t.Link.blocked_key == values["blocked_key"],
+            or_(t.Link.removed_at.is_(None), t.Link.removed_at == link.removed_at),
+        ]
+        if link.created_at is not None:
+            where.append(t.Link.created_at == link.created_at)
+        return self.s.scalars(select(t.Link).where(*where).order_by(t.Link.id)).first()
+
+    def _created(self, link: rec.Link) -> datetime | None:
+        """When the link began, as far as this page tells: history's instant, or for a
+        read-dated link met on its item's first read, the item's creation."""
+        if link.origin not in READ_DATED or link.created_at is None:
+            return link.created_at
+        return self.first_reads.get(link.blocked.tracker_id or "", link.created_at)
+
+    def _update(
+        self, row: t.Link, link: rec.Link, values: dict[str, Any], created: datetime | None
+    ) -> bool:
+        # keep ends resolved earlier when this page cannot resolve them
+        for end in ("blocker_item_id", "blocked_item_id"):
+            if values[end] is None:
+                values[end] = getattr(row, end)
+        changed = assign(row, **values)
+        historic = link.origin not in READ_DATED
+        if row.removed_at is not None and link.removed_at is None:
+            # the tracker reports the link again: a new episode
+            back = created if created and created > row.removed_at else self.now
+            row.removed_at, row.created_at = None, back
+            row.created_from_history = historic and created is not None and back == created
+            self._link_event(row, "added", back)
+            return True
+        # history's instant replaces a guess; a read's date only ever makes the link older
+        if created is not None and (
+            created < row.created_at if not historic else created != row.created_at
+        ):
+            self._move_added_event(row, created)
+            row.created_at, row.created_from_history = created, historic
+            changed = True
+        if link.removed_at is not None and row.removed_at != link.removed_at:
+            if row.removed_at is None:
+                self._link_event(row, "removed", link.removed_at)
+            row.removed_at = link.removed_at
+            changed = True
+        return changed
+
+    def _rows(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], t.Link]:
+        rows: dict[tuple[str, str], t.Link] = {}
+        by_origin: dict[str, list[str]] = {}
+        for origin, key in keys:
+            by_origin.setdefault(origin, []).append(key)
+        for origin, link_keys in by_origin.items():
+            for chunk in chunks(link_keys, CHUNK):
+                for row in self.s.scalars(
+                    select(t.Link).where(
+                        t.Link.source_id == self.src_id,
+                        t.Link.origin == origin,
+                        t.Link.link_key.in_(chunk),
+                    )
+                ):
+                    rows[(row.origin, row.link_key)] = row
+        return rows
+
+    def _link_event(self, row: t.Link, what: str, at: datetime) -> None:
+        key = f"~link:{row.origin}:{row.link_key}:{what}:{_stamp(at)}"
+        exists = self.s.scalar(
+            select(t.Event.id).where(t.Event.source_id == self.src_id, t.Event.event_key == key)
+        )
+        if exists is None:
+            self.s.add(
+                t.Event(
+                    source_id=self.src_id,
+                    event_key=key,
+                    link_id=row.id,
+                    item_id=row.blocked_item_id,
+                    at=at,
+                    field="link",
+                    to_value=what,
+                )
+            )
+
+    def _move_added_event(self, row: t.Link, new_at: datetime) -> None:
+        """``created_at`` learned from history replaces the first-seen guess."""
+        old = f"~link:{row.origin}:{row.link_key}:added:{_stamp(row.created_at)}"
+        event = self.s.scalar(
+            select(t.Event).where(t.Event.source_id == self.src_id, t.Event.event_key == old)
+        )
+        if event is not None:
+            self.s.delete(event)
+            self.s.flush()
+        self._link_event(row, "added", new_at)
+
+    def scopes(
+        self,
+        scopes: Sequence[rec.LinkScope],
+        links: Sequence[rec.Link],
+        events: Sequence[rec.Event],
+    ) -> None:
+        if not scopes:
+            return
+        present = {(ln.origin, ln.link_key) for ln in links if ln.removed_at is None}
+        removed_at: dict[tuple[str, str], datetime] = {
+            (str(ev.link_origin), ev.link_key): ev.at
+            for ev in sorted(events, key=_at)
+            if ev.field == "link" and ev.to_value == "removed" and ev.link_key
+        }
+        item_ids = self.resolver.ids_by_tracker_id({sc.tracker_id for sc in scopes})
+        for scope in scopes:
+            item_id = item_ids.get(scope.tracker_id)
+            if item_id is None:
+                continue
+            ends = {
+                "blocker": t.Link.blocker_item_id == item_id,
+                "blocked": t.Link.blocked_item_id == item_id,
+            }
+            where = or_(*ends.values()) if scope.role == "either" else ends[scope.role]
+            for row in self.s.scalars(
+                select(t.Link).where(
+                    t.Link.source_id == self.src_id,
+                    t.Link.origin == scope.origin,
+                    t.Link.removed_at.is_(None),
+                    where,
+                )
+            ):
+                if (row.origin, row.link_key) in present:
+                    continue
+                at = removed_at.get((row.origin, row.link_key)) or self.now
+                row.removed_at = max(at, row.created_at)
+                row.last_seen_at = self.now
+                self._link_event(row, "removed", row.removed_at)
+
+
+def assign(row: Any, **values: Any) -> bool:
+    """Set attributes that differ; True when anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _at(ev: rec.Event) -> datetime:
+    return ev.at
