@@ -74,7 +74,8 @@ def test_a_key_item_in_the_changelog_is_an_alias_of_the_moved_issue() -> None:
     batch = Batch()
     read_history("10033", [history], [], None, batch, reader().blocks_types.values())
     assert batch.aliases == [Alias("10033", "CHK-18", datetime(2026, 11, 2, 8, 30, tzinfo=UTC))]
-    assert batch.events == []  # a move is no status, flag, sprint, label or parent change
+    # a move is no status, flag, sprint, label or parent change; only someone's activity
+    assert [(e.field, e.detail) for e in batch.events] == [("activity", "project")]
 
 
 def test_remote_links_to_jira_browse_urls_become_links_by_key() -> None:
