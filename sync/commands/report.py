@@ -1,4 +1,5 @@
-"""``trainyard report dependencies|blocked|flow``: one report, JSON to stdout by default.
+"""``trainyard report dependencies|blocked|flow|board|...``: one report, JSON to stdout by default
+(the board: HTML by default, ``--pi`` defaulting to the current PI, ``--level feature|story``).
 
 Builds the report context from the config (train, blocked rules, sync interval, the train's
 sources), mirrors the config into the database (``ensure_catalog``) and never needs the
@@ -17,6 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from reports.blocked import blocked_report
+from reports.board import FORMATS as BOARD_FORMATS
+from reports.board import LEVELS as BOARD_LEVELS
+from reports.board import BoardReport, board_report, render_board
 from reports.dependencies import dependency_report
 from reports.flow import flow_report
 from reports.render import FORMATS, Report, render
@@ -38,8 +42,10 @@ REPORTS = {
     "flow": "throughput, WIP, lead time and blocked days per team and iteration of the PI",
     "drift": "PI drift from its baseline: features moved, added, removed; new and reddened strings",
     "predictability": "PI predictability: business value achieved vs committed, per team",
+    "board": "the program board of a PI: cards by team and iteration, dependency strings",
 }
 PI_REPORTS = ("drift", "predictability")
+DEFAULT_FORMAT = {"board": "html"}
 AS_OF_FORMATS = (
     "2026-10-20 (midnight, train time zone), 2026-10-20T14:30 (train time zone) "
     "or 2026-10-20T12:30:00Z / +02:00"
@@ -52,13 +58,17 @@ def add(sub: argparse._SubParsersAction[Any]) -> None:
     kinds.required = True
     for name, help_text in REPORTS.items():
         one = kinds.add_parser(name, help=help_text, description=help_text)
-        one.add_argument("--format", choices=FORMATS, default="json", help="default: json")
+        fmt = DEFAULT_FORMAT.get(name, "json")
+        choices = BOARD_FORMATS if name == "board" else FORMATS
+        one.add_argument("--format", choices=choices, default=fmt, help=f"default: {fmt}")
         one.add_argument(
             "--as-of", metavar="TIME", help=f"report as the history stood then: {AS_OF_FORMATS}"
         )
         one.add_argument("--out", metavar="PATH", help="write to PATH instead of stdout")
         if name in PI_REPORTS:
             add_pi_options(one, required=name == "drift")
+        if name == "board":
+            _board_options(one)
         if name == "dependencies":
             one.add_argument(
                 "--all",
@@ -67,6 +77,18 @@ def add(sub: argparse._SubParsersAction[Any]) -> None:
             )
         add_config_option(one)
         one.set_defaults(handler=run_report)
+
+
+def _board_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pi", metavar="NAME", help="PI name as configured (default: the current PI)"
+    )
+    parser.add_argument(
+        "--level",
+        choices=tuple(BOARD_LEVELS),
+        default="feature",
+        help="cards: features and epics (default), or stories, tasks and bugs",
+    )
 
 
 def parse_as_of(text: str, tz: ZoneInfo, option: str = "--as-of") -> datetime:
@@ -99,7 +121,7 @@ def context(config: Config, as_of: datetime, now: datetime) -> ReportContext:
 
 def run_report(args: argparse.Namespace) -> int:
     config = load_config(args)  # reports read the database only: no secrets needed
-    if args.report in PI_REPORTS:
+    if args.report in (*PI_REPORTS, "board"):
         args.pi = check_pi(config, args.pi)
     now = datetime.now(UTC)
     as_of = parse_as_of(args.as_of, ZoneInfo(config.train.timezone)) if args.as_of else now
@@ -110,18 +132,21 @@ def run_report(args: argparse.Namespace) -> int:
             report = build(session, args.report, context(config, as_of, now), args)
     except ReportError as exc:
         raise RunError(f"{exc}") from None
-    text = (
-        render_plan(report, args.format)
-        if isinstance(report, PlanReport)
-        else render(report, args.format)
-    )
+    if isinstance(report, BoardReport):
+        text = render_board(report, args.format)
+    elif isinstance(report, PlanReport):
+        text = render_plan(report, args.format)
+    else:
+        text = render(report, args.format)
     write(text, args.out)
     return 0
 
 
 def build(
     session: Session, name: str, ctx: ReportContext, args: argparse.Namespace
-) -> Report | PlanReport:
+) -> Report | PlanReport | BoardReport:
+    if name == "board":
+        return board_report(session, ctx, args.pi, level=args.level)
     if name in PI_REPORTS:
         return build_pi_report(session, name, ctx, args)
     if name == "dependencies":

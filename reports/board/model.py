@@ -1,0 +1,340 @@
+"""The program board of one PI as plain values: cards in team rows and iteration columns,
+the dependency strings between them, and the stubs where a string leaves the board.
+
+Rules (``docs/design.md``, issue 11 §1), all as of ``ctx.as_of``:
+
+* **Cards** are the train's items of the board's level (``feature``: epics and features;
+  ``story``: stories, tasks and bugs) planned in one of the PI's iterations, plus the level's
+  unfinished train items planned in no iteration that are an end of an open dependency with a
+  planned card (the "unplanned" column). A card sits in its planned iteration (a carried-over
+  item in its latest sprint); ``carried_from`` names the earlier iterations it was planned in.
+* **Rows**: the train's teams in their order, then "(unmapped)" when it holds cards, then
+  "(outside the train)" when it holds stubs.
+* **Strings**: the open dependencies with at least one end a planned card, exactly as
+  ``report dependencies`` builds them (one health rule), each with ``slack_iterations`` =
+  blocked item's iteration index - blocker's over the train's calendar (negative = conflict;
+  None when either end is unplanned). A done blocker ends the dependency: it is not drawn.
+* **Stubs**: a string's end that is not a card (outside the train, planned in another PI, or of
+  another level) is a stub with its key, tracker and iteration. It sits in its own row and, when
+  its iteration is on the board, in that column; otherwise beside the card it connects to.
+* **Blocked**: the card is not done and flagged (when configured), in a blocked status, carries
+  a blocked label, or is the blocked end of an open dependency (``reports.blocked``'s rule).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from model.tables import Event, WorkItem
+from reports.baseline import BaselineChoiceError
+from reports.dependencies import (
+    OUTSIDE,
+    UNMAPPED,
+    Analysis,
+    Dependency,
+    Pair,
+    analyse,
+    cross_team,
+    health,
+)
+from reports.drift import DriftLayer, drift_layer
+from reports.header import build_header
+from reports.hygiene import findings
+from reports.objectives import ObjectivesLayer, objectives_layer
+from reports.plan import find_pi
+from reports.state import (
+    ItemState,
+    IterationInfo,
+    Node,
+    PIInfo,
+    ReportContext,
+    ReportError,
+    StateReader,
+    chunks,
+)
+from reports.views import Finding, Header, ItemView, days
+
+LEVELS: dict[str, tuple[str, ...]] = {
+    "feature": ("epic", "feature"),
+    "story": ("story", "task", "bug"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    item: ItemView
+    type: str
+    row: str  # the team, UNMAPPED or OUTSIDE
+    planned_iteration: str | None  # None: the "unplanned" column
+    carried_from: tuple[str, ...]  # earlier iterations it was planned in, oldest first
+    blocked: bool
+    reasons: tuple[str, ...]
+    flag_reason: str | None
+    stalled: bool
+    should_be_unblocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Stub:
+    """A string's end that is not a card; ``column`` None is the "unplanned" column."""
+
+    item: ItemView
+    row: str
+    column: str | None
+    why: str  # "outside_train" | "other_pi" | "unplanned" | "other_level"
+
+
+@dataclass(frozen=True, slots=True)
+class BoardDependency:
+    dependency: Dependency
+    slack_iterations: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardReport:
+    header: Header
+    timezone: str
+    pi: PIInfo
+    level: str
+    rows: tuple[str, ...]
+    cards: tuple[Card, ...]
+    dependencies: tuple[BoardDependency, ...]
+    stubs: tuple[Stub, ...]
+    drift: DriftLayer | None
+    drift_note: str | None  # why there is no drift layer
+    objectives: ObjectivesLayer
+    hygiene: tuple[Finding, ...]
+
+
+def board_report(
+    session: Session, ctx: ReportContext, pi_name: str, *, level: str = "feature"
+) -> BoardReport:
+    """The board of PI ``pi_name`` at ``ctx.as_of``, cards of ``level`` (see ``LEVELS``)."""
+    if level not in LEVELS:
+        raise ReportError(f"unknown board level {level!r}; use one of: {', '.join(LEVELS)}")
+    reader = StateReader(session, ctx)
+    pi = find_pi(reader.train, pi_name)
+    analysis = analyse(reader)
+    types = _level_items(reader, pi, LEVELS[level])
+    states = reader.states(list(types))
+    planned = {
+        n: s
+        for n, s in states.items()
+        if not s.outside and s.iteration is not None and s.iteration.pi == pi.name
+    }
+    pairs = [p for p in analysis.pairs if p.open and (p.blocker in planned or p.blocked in planned)]
+    ends = {n for p in pairs for n in (p.blocker, p.blocked) if isinstance(n, int)}
+    others = ends - set(planned)
+    unplanned = {
+        n: s
+        for n, s in analysis.states.items()
+        if n in others and not s.outside and not s.done and s.iteration is None
+    }
+    end_types = _types(reader, unplanned)
+    unplanned = {n: s for n, s in unplanned.items() if end_types.get(n) in LEVELS[level]}
+    types |= end_types
+    on_board = planned | unplanned
+    cards = _cards(reader, analysis, on_board, types, pairs)
+    deps = [_dependency(reader, analysis, p) for p in pairs]
+    stubs = _stubs(analysis, pairs, on_board, pi)
+    drift, note = _drift(session, ctx, pi.name)
+    rows = _rows(reader, cards, stubs)
+    return BoardReport(
+        header=build_header(session, ctx, reader),
+        timezone=reader.train.tz.key,
+        pi=pi,
+        level=level,
+        rows=rows,
+        cards=tuple(sorted(cards, key=lambda c: _card_order(c, pi, rows))),
+        dependencies=tuple(sorted(deps, key=_dependency_order)),
+        stubs=tuple(stubs),
+        drift=drift,
+        drift_note=note,
+        objectives=objectives_layer(session, ctx, pi.name),
+        hygiene=findings(analysis),
+    )
+
+
+def _level_items(reader: StateReader, pi: PIInfo, types: Sequence[str]) -> dict[int, str]:
+    """Ids (and types) of the level's items of the train's sources that may be planned in the
+    PI at T, a superset in SQL: the stored sprint maps into the PI, or it changed after T."""
+    sprints = [sid for sid, it in reader.sprint_iteration.items() if it.pi == pi.name]
+    moved = exists(
+        select(Event.id).where(
+            Event.item_id == WorkItem.id, Event.field == "sprint", Event.at > reader.t
+        )
+    )
+    query = select(WorkItem.id, WorkItem.type).where(
+        WorkItem.type.in_(types),
+        WorkItem.source_id.in_(sorted(reader.train_sources)),
+        WorkItem.created_at <= reader.t,
+        or_(WorkItem.sprint_id.in_(sprints), moved),
+    )
+    return dict(reader.session.execute(query).tuples().all())
+
+
+def _types(reader: StateReader, ids: Collection[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for batch in chunks(sorted(ids)):
+        query = select(WorkItem.id, WorkItem.type).where(WorkItem.id.in_(batch))
+        found.update(reader.session.execute(query).tuples().all())
+    return found
+
+
+def _cards(
+    reader: StateReader,
+    analysis: Analysis,
+    states: Mapping[int, ItemState],
+    types: Mapping[int, str],
+    pairs: Sequence[Pair],
+) -> list[Card]:
+    waits = {p.blocked for p in analysis.pairs if p.open}
+    carried = _carried_from(reader, states)
+    found: list[Card] = []
+    for n, state in states.items():
+        reasons = _blocked_reasons(reader, state, n in waits)
+        found.append(
+            Card(
+                item=reader.view(state),
+                type=types.get(n, ""),
+                row=state.team or UNMAPPED,
+                planned_iteration=state.iteration.name if state.iteration else None,
+                carried_from=carried.get(n, ()),
+                blocked=bool(reasons),
+                reasons=reasons,
+                flag_reason=state.flag_reason if "flagged" in reasons else None,
+                stalled=False,
+                should_be_unblocked=False,
+            )
+        )
+    return found
+
+
+def _blocked_reasons(reader: StateReader, state: ItemState, waits: bool) -> tuple[str, ...]:
+    """Why the item is blocked at T (``StateReader.REASONS`` order); empty: not blocked."""
+    if state.done:
+        return ()
+    ctx = reader.ctx
+    why = (
+        ctx.blocked_flagged and state.flagged,
+        state.status.casefold() in ctx.status_set,
+        bool(state.labels),
+        waits,
+    )
+    return tuple(r for r, on in zip(StateReader.REASONS, why, strict=True) if on)
+
+
+def _carried_from(
+    reader: StateReader, states: Mapping[int, ItemState]
+) -> dict[int, tuple[str, ...]]:
+    """Per item, the iterations before its planned one that a sprint value of its history up
+    to T mapped to (a Jira Sprint field keeps the sprints an item was carried over from)."""
+    earlier: dict[int, set[IterationInfo]] = defaultdict(set)
+    planned = {n: s for n, s in states.items() if s.iteration is not None}
+    for batch in chunks(sorted(planned)):
+        query = select(Event.item_id, Event.from_value, Event.to_value).where(
+            Event.field == "sprint", Event.at <= reader.t, Event.item_id.in_(batch)
+        )
+        for item_id, from_v, to_v in reader.session.execute(query).tuples():
+            assert item_id is not None
+            state = planned[item_id]
+            current = state.iteration
+            assert current is not None
+            for value in (from_v, to_v):
+                for name in (value or "").split(","):
+                    it = reader.tracker_sprint_iteration.get((state.row.source_id, name.strip()))
+                    if it is not None and it.start < current.start:
+                        earlier[item_id].add(it)
+    return {
+        n: tuple(it.name for it in sorted(its, key=lambda it: it.start))
+        for n, its in earlier.items()
+    }
+
+
+def _dependency(reader: StateReader, analysis: Analysis, pair: Pair) -> BoardDependency:
+    dep = Dependency(
+        state="open",
+        origin=pair.link.origin,
+        created_at=pair.created_at,
+        resolved_at=None,
+        age_days=days(reader.t - pair.created_at),
+        cross_team=cross_team(analysis, pair),
+        health=health(analysis, pair),
+        blocker=analysis.view(pair.blocker, pair.link),
+        blocked=analysis.view(pair.blocked, pair.link),
+    )
+    return BoardDependency(dep, _slack(reader, analysis, pair))
+
+
+def _slack(reader: StateReader, analysis: Analysis, pair: Pair) -> int | None:
+    index = {it.id: n for n, it in enumerate(reader.train.iterations)}
+    blocker, blocked = _iteration(analysis, pair.blocker), _iteration(analysis, pair.blocked)
+    if blocker is None or blocked is None:
+        return None
+    return index[blocked.id] - index[blocker.id]
+
+
+def _iteration(analysis: Analysis, node: Node) -> IterationInfo | None:
+    state = analysis.states.get(node) if isinstance(node, int) else None
+    return state.iteration if state is not None else None
+
+
+def _stubs(
+    analysis: Analysis, pairs: Sequence[Pair], cards: Mapping[int, ItemState], pi: PIInfo
+) -> list[Stub]:
+    found: dict[tuple[str, str], Stub] = {}
+    for pair in pairs:
+        for node, other in ((pair.blocker, pair.blocked), (pair.blocked, pair.blocker)):
+            if node in cards or not isinstance(other, int):
+                continue  # one end of each drawn pair is a (stored) card
+            item = analysis.view(node, pair.link)
+            if (item.source, item.key) in found:
+                continue
+            found[(item.source, item.key)] = _stub(analysis, node, item, cards[other], pi)
+    return sorted(found.values(), key=lambda s: (s.item.source, s.item.key))
+
+
+def _stub(analysis: Analysis, node: Node, item: ItemView, card: ItemState, pi: PIInfo) -> Stub:
+    iteration = _iteration(analysis, node)
+    beside = card.iteration.name if card.iteration else None
+    if item.outside_train:
+        in_pi = iteration is not None and iteration.pi == pi.name
+        return Stub(item, OUTSIDE, iteration.name if in_pi and iteration else beside,
+                    "outside_train")  # fmt: skip
+    row = item.team or UNMAPPED
+    if iteration is None:
+        return Stub(item, row, beside, "unplanned")
+    if iteration.pi != pi.name:
+        return Stub(item, row, beside, "other_pi")
+    return Stub(item, row, iteration.name, "other_level")
+
+
+def _drift(session: Session, ctx: ReportContext, pi: str) -> tuple[DriftLayer | None, str | None]:
+    try:
+        return drift_layer(session, ctx, pi), None
+    except (BaselineChoiceError, ReportError) as exc:  # e.g. as of before the baseline
+        return None, str(exc)
+
+
+def _rows(reader: StateReader, cards: Sequence[Card], stubs: Sequence[Stub]) -> tuple[str, ...]:
+    teams = [name for _, name in sorted(reader.train.teams.items())]
+    used = {c.row for c in cards} | {s.row for s in stubs}
+    extra = [label for label in (UNMAPPED, OUTSIDE) if label in used]
+    return (*teams, *extra)
+
+
+def _dependency_order(d: BoardDependency) -> tuple[datetime, str, str, str]:
+    dep = d.dependency
+    return (dep.created_at, dep.blocked.source, dep.blocked.key, dep.blocker.key)
+
+
+def _card_order(card: Card, pi: PIInfo, rows: Sequence[str]) -> tuple[int, int, str, str]:
+    columns = {it.name: n for n, it in enumerate(pi.iterations)}
+    column = columns.get(card.planned_iteration or "", len(columns))
+    return (rows.index(card.row), column, card.item.source, card.item.key)
