@@ -24,7 +24,7 @@ Rules (``docs/design.md``, issue 11 §1), all as of ``ctx.as_of``:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,7 +43,7 @@ from reports.dependencies import (
     cross_team,
     health,
 )
-from reports.drift import DriftLayer, drift_layer
+from reports.drift import DriftLayer, drift_with_analysis
 from reports.header import build_header
 from reports.hygiene import findings
 from reports.objectives import ObjectivesLayer, objectives_layer
@@ -113,9 +113,20 @@ class BoardReport:
 
 
 def board_report(
-    session: Session, ctx: ReportContext, pi_name: str, *, level: str = "feature"
+    session: Session,
+    ctx: ReportContext,
+    pi_name: str,
+    *,
+    level: str = "feature",
+    baseline: str | None = None,
+    parse_time: Callable[[str], datetime | None] | None = None,
 ) -> BoardReport:
-    """The board of PI ``pi_name`` at ``ctx.as_of``, cards of ``level`` (see ``LEVELS``)."""
+    """The board of PI ``pi_name`` at ``ctx.as_of``, cards of ``level`` (see ``LEVELS``).
+
+    The drift layer compares with ``baseline`` (a stored baseline's name, or a time that
+    ``parse_time`` reads; a bad one raises ``BaselineChoiceError``), by default the PI's own
+    baseline; when that has not come yet at ``as_of`` the board has no drift layer and says why.
+    """
     if level not in LEVELS:
         raise ReportError(f"unknown board level {level!r}; use one of: {', '.join(LEVELS)}")
     reader = StateReader(session, ctx)
@@ -143,7 +154,7 @@ def board_report(
     cards = _cards(reader, analysis, on_board, types, pairs)
     deps = [_dependency(reader, analysis, p) for p in pairs]
     stubs = _stubs(analysis, pairs, on_board, pi)
-    drift, note = _drift(session, ctx, pi.name)
+    drift, note = _drift(session, ctx, pi.name, baseline, parse_time)
     rows = _rows(reader, cards, stubs)
     return BoardReport(
         header=build_header(session, ctx, reader),
@@ -176,14 +187,14 @@ def _level_items(reader: StateReader, pi: PIInfo, types: Sequence[str]) -> dict[
         WorkItem.created_at <= reader.t,
         or_(WorkItem.sprint_id.in_(sprints), moved),
     )
-    return dict(reader.session.execute(query).tuples().all())
+    return {n: kind for n, kind in reader.session.execute(query)}
 
 
 def _types(reader: StateReader, ids: Collection[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     for batch in chunks(sorted(ids)):
         query = select(WorkItem.id, WorkItem.type).where(WorkItem.id.in_(batch))
-        found.update(reader.session.execute(query).tuples().all())
+        found.update((n, kind) for n, kind in reader.session.execute(query))
     return found
 
 
@@ -241,7 +252,7 @@ def _carried_from(
         query = select(Event.item_id, Event.from_value, Event.to_value).where(
             Event.field == "sprint", Event.at <= reader.t, Event.item_id.in_(batch)
         )
-        for item_id, from_v, to_v in reader.session.execute(query).tuples():
+        for item_id, from_v, to_v in reader.session.execute(query):
             assert item_id is not None
             state = planned[item_id]
             current = state.iteration
@@ -315,11 +326,20 @@ def _stub(analysis: Analysis, node: Node, item: ItemView, card: ItemState, pi: P
     return Stub(item, row, iteration.name, "other_level")
 
 
-def _drift(session: Session, ctx: ReportContext, pi: str) -> tuple[DriftLayer | None, str | None]:
+def _drift(
+    session: Session,
+    ctx: ReportContext,
+    pi: str,
+    baseline: str | None,
+    parse_time: Callable[[str], datetime | None] | None,
+) -> tuple[DriftLayer | None, str | None]:
     try:
-        return drift_layer(session, ctx, pi), None
-    except (BaselineChoiceError, ReportError) as exc:  # e.g. as of before the baseline
-        return None, str(exc)
+        layer, _ = drift_with_analysis(session, ctx, pi, baseline, parse_time)
+    except BaselineChoiceError as exc:
+        if baseline is not None:
+            raise  # the caller asked for that baseline: a usage error
+        return None, str(exc)  # e.g. as of before the PI's baseline
+    return layer, None
 
 
 def _rows(reader: StateReader, cards: Sequence[Card], stubs: Sequence[Stub]) -> tuple[str, ...]:

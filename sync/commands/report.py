@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from reports.baseline import BaselineChoiceError
 from reports.blocked import blocked_report
 from reports.board import FORMATS as BOARD_FORMATS
 from reports.board import LEVELS as BOARD_LEVELS
@@ -29,6 +30,7 @@ from sync.commands.common import add_config_option, catalog_session, load_config
 from sync.commands.pi_reports import (
     PlanReport,
     add_pi_options,
+    baseline_parser,
     build_pi_report,
     check_pi,
     render_plan,
@@ -89,6 +91,12 @@ def _board_options(parser: argparse.ArgumentParser) -> None:
         default="feature",
         help="cards: features and epics (default), or stories, tasks and bugs",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="NAME|TIME",
+        help="the drift layer's baseline: a stored baseline's name or a time "
+        "(default: the PI's baseline_at, else the end of its first day)",
+    )
 
 
 def parse_as_of(text: str, tz: ZoneInfo, option: str = "--as-of") -> datetime:
@@ -146,7 +154,13 @@ def build(
     session: Session, name: str, ctx: ReportContext, args: argparse.Namespace
 ) -> Report | PlanReport | BoardReport:
     if name == "board":
-        return board_report(session, ctx, args.pi, level=args.level)
+        try:
+            return board_report(
+                session, ctx, args.pi, level=args.level, baseline=args.baseline,
+                parse_time=baseline_parser(session, ctx),
+            )  # fmt: skip
+        except BaselineChoiceError as exc:
+            raise UsageError(str(exc)) from None
     if name in PI_REPORTS:
         return build_pi_report(session, name, ctx, args)
     if name == "dependencies":
