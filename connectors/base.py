@@ -37,7 +37,9 @@ LinkRole = Literal["blocker", "blocked", "either"]
 #   sprint   from/to = tracker sprint ids (comma-separated when several)
 #   parent   from/to = parent keys
 #   link     to = "added" or "removed"; link_key + link_origin name the Link it belongs to
-EventField = Literal["status", "flagged", "label", "sprint", "parent", "link"]
+#   activity any other change by a person or bot (an edit, a comment); what in `detail`
+# Every event may name its `author` (stable account id or login) and `author_name` (display).
+EventField = Literal["status", "flagged", "label", "sprint", "parent", "link", "activity"]
 
 
 def _check_aware(name: str, value: datetime | None) -> None:
@@ -157,6 +159,8 @@ class Event:
     detail: str | None = None
     link_key: str | None = None
     link_origin: LinkOrigin | None = None
+    author: str | None = None
+    author_name: str | None = None
 
     def __post_init__(self) -> None:
         _check_aware("at", self.at)

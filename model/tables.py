@@ -309,6 +309,9 @@ class Event(Base):
     from_value: Mapped[str | None] = mapped_column(Text)
     to_value: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
+    # who made the change (stalled work ignores bot accounts): stable id and display name
+    author: Mapped[str | None] = mapped_column(String(300))
+    author_name: Mapped[str | None] = mapped_column(String(300))
 
 
 class QuarantinedRecord(Base):

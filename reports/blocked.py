@@ -17,6 +17,8 @@ Definitions (``docs/design.md``):
   reported once each, from their smallest (source, key), each item waiting on the next, and
   never looped on; a cycle with no way out has no root blocker.
 * Counts per team (``(unmapped)`` for items no team owns) and per iteration (``(unplanned)``).
+* **Stalled** items (``reports.stalled``: in progress, no meaningful activity for
+  ``[flow] stalled_days``) are listed in their own section, blocked or not.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reports.dependencies import UNMAPPED, Analysis, analyse
 from reports.header import build_header
 from reports.hygiene import findings
+from reports.pairs import UNMAPPED, Analysis, analyse
+from reports.stalled import StalledItem, stalled_items
 from reports.state import TICK, ItemState, Node, ReportContext, StateReader, runs
 from reports.views import Finding, Header, ItemView, Ref, days
 
@@ -71,6 +74,8 @@ class BlockedReport:
     root_blockers: tuple[RootBlocker, ...]
     cycles: tuple[tuple[Ref, ...], ...]
     hygiene: tuple[Finding, ...]
+    stalled: tuple[StalledItem, ...] = ()
+    stalled_days: float = 5.0
 
 
 def blocked_report(session: Session, ctx: ReportContext) -> BlockedReport:
@@ -107,6 +112,8 @@ def blocked_report(session: Session, ctx: ReportContext) -> BlockedReport:
         root_blockers=tuple(tops),
         cycles=tuple(sorted(tuple(view(n).ref for n in cycle) for cycle in cycles)),
         hygiene=findings(analysis),
+        stalled=stalled_items(session, ctx, reader),
+        stalled_days=ctx.stalled_days,
     )
 
 

@@ -33,9 +33,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from reports.baseline import BaselineChoiceError, choose_baseline
-from reports.dependencies import Analysis
 from reports.header import build_header
 from reports.hygiene import findings
+from reports.pairs import Analysis
 from reports.plan import Plan, PlannedDependency, PlannedItem, plan_with_analysis
 from reports.state import ReportContext, StateReader, TrainInfo, load_train
 from reports.views import Finding, Header, ItemView

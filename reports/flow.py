@@ -39,18 +39,16 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select, type_coer
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from model.rules import status_category
 from model.tables import Event, WorkItem
 from model.types import UTCDateTime
-from reports.dependencies import analyse
 from reports.header import build_header
 from reports.hygiene import findings
-from reports.state import IterationInfo, ReportContext, StateReader, runs
-from reports.views import Finding, Header, days
+from reports.pairs import analyse
+from reports.state import TICK, IterationInfo, ReportContext, StateReader, category_of, runs
+from reports.views import Finding, Header, days, median_days
 
 DROP_RATIO = 0.6
 TRAILING = 3
-TICK = timedelta(microseconds=1)
 STAMP = UTCDateTime()  # converts raw datetime values, once per item rather than per event
 STREAM = 2000  # rows per fetch of a streamed query: memory stays flat however long the history
 
@@ -127,7 +125,7 @@ def flow_report(session: Session, ctx: ReportContext) -> FlowReport:
                     complete=complete,
                     throughput=len(leads),
                     wip=wip.get((team_id, it.id), 0),
-                    lead_time_median_days=_median(leads),
+                    lead_time_median_days=median_days(leads),
                     lead_time_p85_days=_p85(leads),
                     blocked_days=days(blocked.get((team_id, it.id), timedelta())),
                     trailing_mean=round(mean, 1) if mean is not None else None,
@@ -251,7 +249,7 @@ class _Categories:
                 return category
             found = self.known.get((source_id, name))
             if found is None:
-                found = self.reader.categories.get((source_id, name)) or status_category(name)
+                found = category_of(self.reader.categories, source_id, name, status, category)
                 self.known[(source_id, name)] = found
             return found
 
@@ -382,15 +380,6 @@ def _blocked_days(
                 if overlap > timedelta():
                     found[(team, it.id)] += overlap
     return found
-
-
-def _median(values: Sequence[timedelta]) -> float | None:
-    if not values:
-        return None
-    middle = len(values) // 2
-    if len(values) % 2:
-        return days(values[middle])
-    return days((values[middle - 1] + values[middle]) / 2)
 
 
 def _p85(values: Sequence[timedelta]) -> float | None:

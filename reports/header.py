@@ -60,7 +60,7 @@ def build_header(session: Session, ctx: ReportContext, reader: StateReader) -> H
                 quarantined=quarantined.get(source_id, 0),
             )
         )
-    return Header(ctx.train, ctx.now, t, tuple(found))
+    return Header(ctx.train, ctx.now, t, tuple(found), reader.train.tz.key)
 
 
 def _item_counts(session: Session, t: datetime) -> dict[int, int]:

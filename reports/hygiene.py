@@ -4,6 +4,9 @@ Kinds (``docs/design.md``), each listing the items involved:
 
 * ``blocked_by_done``: a train item not done is still linked as blocked by an item that is done
   (the link should go, or the blocker reopen);
+* ``should_be_unblocked``: a train item not done, still flagged (when flags mean blocked) or
+  carrying a blocked label, whose dependencies (present blocks-links to it) are all done: the
+  mark outlived its blockers. Refs: the item, then its blockers;
 * ``blocker_outside_train``: an open dependency whose blocker is outside the train (not synced,
   or fetched one hop outside the configured scope);
 * ``unmapped_team``: an open dependency with an end in the train that no team rule maps;
@@ -14,14 +17,18 @@ Kinds (``docs/design.md``), each listing the items involved:
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from sqlalchemy import or_, select
 
 from model.tables import Event, WorkItem
-from reports.dependencies import Analysis, Pair
+from reports.pairs import Analysis, Pair
+from reports.state import Node
 from reports.views import Finding, Ref
 
 KINDS = (
     "blocked_by_done",
+    "should_be_unblocked",
     "blocker_outside_train",
     "unmapped_team",
     "flag_without_reason",
@@ -34,6 +41,7 @@ def findings(analysis: Analysis) -> tuple[Finding, ...]:
     found: list[Finding] = []
     for pair in analysis.pairs:
         found.extend(_pair_findings(analysis, pair))
+    found.extend(should_be_unblocked(analysis))
     found.extend(_flags_without_reason(analysis))
     order = {kind: n for n, kind in enumerate(KINDS)}
     return tuple(sorted(found, key=lambda f: (order[f.kind], [(r.source, r.key) for r in f.refs])))
@@ -88,6 +96,36 @@ def _pair_findings(analysis: Analysis, pair: Pair) -> list[Finding]:
                 "same_team_dependency",
                 f"{blocker.key} → {blocked.key} is within team {team} (not counted as cross-team)",
                 refs,
+            )
+        )
+    return found
+
+
+def should_be_unblocked(analysis: Analysis) -> list[Finding]:
+    """Items still marked blocked (flag or blocked label) whose dependencies are all done."""
+    incoming: dict[Node, list[Pair]] = defaultdict(list)
+    for pair in analysis.pairs:
+        if pair.present:
+            incoming[pair.blocked].append(pair)
+    flags_count = analysis.reader.ctx.blocked_flagged
+    found: list[Finding] = []
+    for node, pairs in incoming.items():
+        state = analysis.states.get(node) if isinstance(node, int) else None
+        if state is None or state.done or state.outside:
+            continue
+        marks = [m for m, on in (("flagged", flags_count and state.flagged),
+                                 ("labelled blocked", bool(state.labels))) if on]  # fmt: skip
+        if not marks or not all(analysis.done(p.blocker) for p in pairs):
+            continue
+        me = analysis.ref(node)
+        blockers = sorted({analysis.ref(p.blocker) for p in pairs})
+        names = ", ".join(r.key for r in blockers)
+        found.append(
+            Finding(
+                "should_be_unblocked",
+                f"{me.key} is still {' and '.join(marks)} but its dependencies are all done "
+                f"({names})",
+                (me, *blockers),
             )
         )
     return found

@@ -2,7 +2,7 @@
 
 The plan is what the board showed then, rebuilt from the event history through the one reader
 (:class:`reports.state.StateReader`) and the one dependency analysis
-(:func:`reports.dependencies.analyse` / :func:`reports.dependencies.health`), so it follows
+(:func:`reports.pairs.analyse` / :func:`reports.pairs.health`), so it follows
 their rules for planned iteration and health exactly:
 
 * **Features**: train items of type ``feature`` or ``epic`` (``LEVEL_TYPES``) whose planned
@@ -25,7 +25,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from model.tables import PI, Event, WorkItem
-from reports.dependencies import Analysis, analyse, health
+from reports.pairs import Analysis, analyse, health
 from reports.state import PIInfo, ReportContext, ReportError, StateReader, TrainInfo
 from reports.views import ItemView, Ref
 

@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from reports.blocked import BlockedReport
 from reports.dependencies import Dependency, DependencyReport
 from reports.flow import FlowReport
+from reports.timefmt import people_time
 from reports.views import Finding, Header, ItemView, Ref, iso
 
 Report = DependencyReport | BlockedReport | FlowReport
@@ -172,6 +173,14 @@ def to_dict(report: Report) -> dict[str, Any]:
         ]
         out["cycles"] = [[ref_dict(r) for r in cycle] for cycle in report.cycles]
         out["per_iteration"] = dict(report.summary.by_iteration)
+        out["stalled"] = [
+            {
+                "item": item_dict(st.item),
+                "last_activity_at": iso(st.last_activity_at),
+                "idle_days": st.idle_days,
+            }
+            for st in report.stalled
+        ]
     else:
         out["summary"] = {
             "pi": report.pi,
@@ -224,19 +233,40 @@ def csv_rows(report: Report) -> list[dict[str, Any]]:
             for d in doc["dependencies"]
         ]
     if isinstance(report, BlockedReport):
-        return [
-            {
-                **_item_columns("", b["item"]),
-                "reasons": ";".join(b["reasons"]),
-                "flag_reason": b["flag_reason"],
-                "blocked_since": b["blocked_since"],
-                "blocked_days": b["blocked_days"],
-                "blocked_by": ";".join(f"{r['source']}:{r['key']}" for r in b["blocked_by"]),
-                "root_blockers": ";".join(f"{r['source']}:{r['key']}" for r in b["root_blockers"]),
-            }
-            for b in doc["blocked"]
-        ]
+        return _blocked_rows(doc)
     return list(doc["flow"])
+
+
+def _blocked_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Blocked items, then stalled ones (``section`` says which; each fills its columns)."""
+    rows = [
+        {
+            **_item_columns("", b["item"]),
+            "reasons": ";".join(b["reasons"]),
+            "flag_reason": b["flag_reason"],
+            "blocked_since": b["blocked_since"],
+            "blocked_days": b["blocked_days"],
+            "blocked_by": ";".join(f"{r['source']}:{r['key']}" for r in b["blocked_by"]),
+            "root_blockers": ";".join(f"{r['source']}:{r['key']}" for r in b["root_blockers"]),
+            "section": "blocked",
+            "last_activity_at": None,
+            "idle_days": None,
+        }
+        for b in doc["blocked"]
+    ]
+    empty = dict.fromkeys(("reasons", "flag_reason", "blocked_since", "blocked_days",
+                           "blocked_by", "root_blockers"))  # fmt: skip
+    rows.extend(
+        {
+            **_item_columns("", st["item"]),
+            **empty,
+            "section": "stalled",
+            "last_activity_at": st["last_activity_at"],
+            "idle_days": st["idle_days"],
+        }
+        for st in doc["stalled"]
+    )
+    return rows
 
 
 CSV_EMPTY_HEADERS = {
@@ -302,10 +332,24 @@ def _environment(kind: str) -> Environment:
     )
     env.filters["cell"] = md_cell
     env.filters["href"] = safe_href
+    env.filters["local"] = people_time  # times for people: train time zone, to the minute
     return env
 
 
 def _template(kind: str, report: Report) -> str:
     env = _environment(kind)
     template = env.get_template(f"report.{kind}.j2")
-    return template.render(doc=to_dict(report), name=report_name(report))
+    stalled_days = report.stalled_days if isinstance(report, BlockedReport) else None
+    return template.render(
+        doc=to_dict(report),
+        name=report_name(report),
+        tz=report.header.timezone,
+        stalled_days=_number(stalled_days),
+    )
+
+
+def _number(value: float | None) -> str:
+    """5.0 → "5", 2.5 → "2.5" (a setting as the reader wrote it)."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)

@@ -6,6 +6,7 @@ CSV, Markdown or HTML. Nothing here touches the database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,6 +23,17 @@ def days(span: timedelta) -> float:
     """A duration in days, one decimal, halves rounded up (2.25 → 2.3), never negative."""
     micro = Decimal(max(span, timedelta(0)) // timedelta(microseconds=1))
     return float((micro / DAY_MICROSECONDS).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def median_days(values: Sequence[timedelta]) -> float | None:
+    """The median of sorted durations in days (mean of the two middle ones for an even count),
+    None for none."""
+    if not values:
+        return None
+    middle = len(values) // 2
+    if len(values) % 2:
+        return days(values[middle])
+    return days((values[middle - 1] + values[middle]) / 2)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -81,6 +93,7 @@ class Header:
     generated_at: datetime
     as_of: datetime
     sources: tuple[SourceHealth, ...]
+    timezone: str = "UTC"  # the train's: times for people are shown in it
 
 
 @dataclass(frozen=True, slots=True)

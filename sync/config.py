@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sync.config_reports import DependenciesConfig, FlowConfig
 from sync.errors import ConfigError
 
 DEFAULT_CONFIG = "trainyard.toml"
@@ -124,6 +125,8 @@ class Config:
     blocked: BlockedConfig = field(default_factory=BlockedConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    dependencies: DependenciesConfig = field(default_factory=DependenciesConfig)
+    flow: FlowConfig = field(default_factory=FlowConfig)
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:
@@ -140,6 +143,8 @@ TOP_LEVEL: dict[str, type[Any]] = {
     "blocked": BlockedConfig,
     "sync": SyncConfig,
     "reports": ReportsConfig,
+    "dependencies": DependenciesConfig,
+    "flow": FlowConfig,
 }
 REQUIRED_TOP = ("train",)
 

@@ -532,6 +532,8 @@ class PageStore:
                     from_value=ev.from_value,
                     to_value=ev.to_value,
                     detail=ev.detail,
+                    author=ev.author,
+                    author_name=ev.author_name,
                 )
             )
         if rows:

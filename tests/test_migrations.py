@@ -29,8 +29,8 @@ def test_migrated_schema_equals_the_tables(engine: Engine) -> None:
     assert schema_diff(engine) == []
 
 
-def test_the_head_is_the_pi_baselines_migration() -> None:
-    assert head_revision() == "0002_pi_baselines"
+def test_the_head_is_the_event_activity_migration() -> None:
+    assert head_revision() == "0005_event_activity"
 
 
 def test_downgrade_to_empty_and_back(engine: Engine) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,23 @@ from connectors.github.values import (
     _iso,
     _memo_json,
     _parent_link,
+)
+
+# timeline events that are no one's work on the issue: link-only changes and notifications
+NOT_ACTIVITY = frozenset(
+    {
+        "blocking_added",
+        "blocking_removed",
+        "sub_issue_added",
+        "sub_issue_removed",
+        "parent_issue_added",
+        "parent_issue_removed",
+        "connected",
+        "disconnected",
+        "mentioned",
+        "subscribed",
+        "unsubscribed",
+    }
 )
 
 
@@ -130,6 +148,7 @@ class RelationReader(RecordReader):
             kind, at = ev.get("event"), _dt(ev.get("created_at"))
             if at is None or not isinstance(kind, str):
                 continue
+            mark = len(batch.events)
             key = f"tl:{ev.get('id') or ev.get('node_id') or f'{item_id}:{kind}:{_iso(at)}'}"
             if kind in ("labeled", "unlabeled"):
                 name = (ev.get("label") or {}).get("name")
@@ -152,6 +171,9 @@ class RelationReader(RecordReader):
                 batch.events.append(Event(key, item_id, at, "status", before, after, reason))
             elif kind in ("blocked_by_added", "blocked_by_removed"):
                 self._dependency_event(batch, ev, key, at, me, ids, episodes)
+            elif kind not in NOT_ACTIVITY:
+                batch.events.append(Event(key, item_id, at, "activity", detail=kind))
+            _credit(batch.events, mark, ev)
         self._apply_episodes(batch, me, current, episodes)
 
     def _dependency_event(
@@ -227,3 +249,11 @@ class RelationReader(RecordReader):
                         removed_at=ep.removed,
                     )
                 )
+
+
+def _credit(events: list[Event], mark: int, ev: dict[str, Any]) -> None:
+    """The timeline event's actor is the author of the events it became (from ``mark`` on)."""
+    actor = ev.get("actor") or ev.get("user")
+    login = actor.get("login") if isinstance(actor, dict) else None
+    if isinstance(login, str) and login:
+        events[mark:] = [replace(e, author=login, author_name=login) for e in events[mark:]]

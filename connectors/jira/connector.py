@@ -32,6 +32,7 @@ from connectors.jira.changelog import bulk_changelogs, dc_histories
 from connectors.jira.fields import (
     FieldMap,
 )
+from connectors.jira.history import comment_events
 from connectors.jira.reader import (
     IssueReader,
 )
@@ -267,6 +268,7 @@ class JiraConnector:
             changes, remote_changed = self._reader.history(
                 item.tracker_id, histories, comments, request.since, batch
             )
+            batch.events.extend(comment_events(item.tracker_id, raw))
             self._reader.links(raw, changes, batch)
         except (SkippableError, KeyError, TypeError, AttributeError, ValueError) as exc:
             self._rollback(batch, mark)

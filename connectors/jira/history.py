@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +64,8 @@ def read_history(
         if hid in seen:
             continue  # the two changelog sources may overlap
         seen.add(hid)
+        found: list[Event] = []
+        other: set[str] = set()  # fields we keep no history of: one "activity" event says who
         for index, item in enumerate(hist.get("items") or ()):
             ekey = f"{iid}:{hid}:{index}"
             name = str(item.get("field") or "")
@@ -76,8 +78,53 @@ def read_history(
                 if item.get("to"):
                     batch.remote_times[f"{iid}:{item['to']}"] = at
             else:
-                batch.events.extend(_field_events(ekey, iid, at, name, item, comments))
+                events = _field_events(ekey, iid, at, name, item, comments)
+                found.extend(events)
+                if not events and name:
+                    other.add(name)
+        if other:
+            found.append(Event(f"{iid}:{hid}:activity", iid, at, "activity", detail=_names(other)))
+        author, author_name = account(hist.get("author"))
+        batch.events.extend(replace(e, author=author, author_name=author_name) for e in found)
     return link_changes, remote_changed
+
+
+def comment_events(iid: str, raw: Mapping[str, Any]) -> list[Event]:
+    """Each comment the issue payload carries, as activity by its author."""
+    fields = raw.get("fields")
+    block = fields.get("comment") if isinstance(fields, Mapping) else None
+    comments = block.get("comments") if isinstance(block, Mapping) else None
+    found: list[Event] = []
+    for comment in comments if isinstance(comments, list) else ():
+        if not isinstance(comment, Mapping) or not comment.get("id") or not comment.get("created"):
+            continue
+        at = parse_time(comment.get("created"), "comment created")
+        author, author_name = account(comment.get("author"))
+        found.append(
+            Event(
+                f"{iid}:comment:{comment['id']}",
+                iid,
+                at,
+                "activity",
+                detail="comment",
+                author=author,
+                author_name=author_name,
+            )
+        )
+    return found
+
+
+def account(user: Any) -> tuple[str | None, str | None]:
+    """(stable id, display name) of a Jira user: Cloud ``accountId``, Data Center ``name``."""
+    if not isinstance(user, Mapping):
+        return None, None
+    stable = user.get("accountId") or user.get("name") or user.get("key")
+    name = user.get("displayName")
+    return (str(stable) if stable else None), (str(name) if name else None)
+
+
+def _names(fields: set[str]) -> str:
+    return ", ".join(sorted(fields))[:500]
 
 
 def _field_events(

@@ -29,6 +29,8 @@ class ReportContext:
 
     ``sources``: names of the train's sources (None: every stored source). ``now`` is when the
     report is generated; ``as_of`` the instant it describes (``as_of <= now``).
+    ``same_iteration``: the health of a dependency whose ends share an iteration
+    (``[dependencies]``); ``stalled_days`` and ``bots``: the stalled rule (``[flow]``).
     """
 
     train: str
@@ -39,8 +41,13 @@ class ReportContext:
     blocked_labels: tuple[str, ...] = ("blocked",)
     sync_interval_minutes: int = 15
     sources: tuple[str, ...] | None = None
+    same_iteration: str = "amber"
+    stalled_days: float = 5
+    bots: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.same_iteration not in ("red", "amber", "green"):
+            raise ValueError(f"same_iteration must be red, amber or green: {self.same_iteration!r}")
         for name in ("as_of", "now"):
             value: datetime = getattr(self, name)
             if value.tzinfo is None:
@@ -54,6 +61,10 @@ class ReportContext:
     @property
     def label_set(self) -> frozenset[str]:
         return frozenset(label.casefold() for label in self.blocked_labels)
+
+    @property
+    def bot_set(self) -> frozenset[str]:
+        return frozenset(bot.casefold() for bot in self.bots)
 
 
 # -- the calendar ------------------------------------------------------------------------------

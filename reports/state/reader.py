@@ -2,19 +2,20 @@
 
 Context and calendar (``context``), stored rows (``base``), field histories (``events``), the
 planned iteration (``planned``), link presence (``links``) and the blocking rules
-(``blocking``); this module adds the item states reports show.
+(``blocking``), tracker activity (``activity``); this module adds the item states reports show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
+from reports.state.activity import ActivityReader
 from reports.state.blocking import BlockingRules
 from reports.state.planned import PlannedIterations
 from reports.state.rows import ItemState
 
 
-class StateReader(BlockingRules, PlannedIterations):
+class StateReader(BlockingRules, PlannedIterations, ActivityReader):
     """Reads the train as of ``ctx.as_of``; caches the link table and item rows it has read."""
 
     def states(self, ids: Collection[int]) -> dict[int, ItemState]:

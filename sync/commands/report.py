@@ -124,6 +124,9 @@ def context(config: Config, as_of: datetime, now: datetime) -> ReportContext:
         blocked_labels=config.blocked.labels,
         sync_interval_minutes=config.sync.interval_minutes,
         sources=tuple(s.name for s in config.sources),
+        same_iteration=config.dependencies.same_iteration,
+        stalled_days=config.flow.stalled_days,
+        bots=config.flow.bots,
     )
 
 

@@ -1,0 +1,64 @@
+"""Tracker activity on items: the last meaningful change up to T (for stalled work).
+
+Meaningful: any stored event of the item up to T (a status, flag, label, sprint or parent
+change, or an ``activity`` event: an edit or comment) except link changes (``link`` events;
+remote links leave none), made by an account that is not one of ``ctx.bots`` (matched against
+the event's ``author`` and ``author_name``, case-insensitively). Events stored without an
+author (history read before authors were kept) count: nobody can know them to be a bot's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+
+from model.tables import Event, WorkItem
+from reports.state.context import TICK
+from reports.state.events import EventReader
+from reports.state.rows import IDS, chunks
+
+
+class ActivityReader(EventReader):
+    """In-progress candidates and the last meaningful activity of items, by SQL."""
+
+    def in_progress_candidates(self) -> set[int]:
+        """Train items that may be in progress at T (a superset: in progress now, or their
+        status changed after T); callers confirm with ``snapshot``."""
+        changed = exists(
+            select(Event.id).where(
+                Event.item_id == WorkItem.id, Event.field == "status", Event.at >= self.t + TICK
+            )
+        )
+        query = select(WorkItem.id).where(
+            self.train_filter(), or_(WorkItem.status_category == "in_progress", changed)
+        )
+        return set(self._exec(query).scalars())
+
+    def last_activity(self, ids: Collection[int]) -> dict[int, datetime]:
+        """Per item, its last meaningful event at or before T (items without one left out)."""
+        found: dict[int, datetime] = {}
+        query = (
+            select(Event.item_id, func.max(Event.at))
+            .where(
+                Event.item_id.in_(IDS),
+                Event.at <= self.t,
+                Event.field != "link",
+                self._not_a_bot(),
+            )
+            .group_by(Event.item_id)
+        )
+        for batch in chunks(sorted(ids)):
+            for item_id, at in self._run(query, batch):
+                found[item_id] = at
+        return found
+
+    def _not_a_bot(self) -> ColumnElement[bool]:
+        bots = sorted(self.ctx.bot_set)
+        if not bots:
+            return Event.id.is_not(None)
+        return and_(
+            or_(Event.author.is_(None), func.lower(Event.author).not_in(bots)),
+            or_(Event.author_name.is_(None), func.lower(Event.author_name).not_in(bots)),
+        )
