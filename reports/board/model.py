@@ -33,21 +33,14 @@ from sqlalchemy.orm import Session
 
 from model.tables import Event, WorkItem
 from reports.baseline import BaselineChoiceError
-from reports.dependencies import (
-    OUTSIDE,
-    UNMAPPED,
-    Analysis,
-    Dependency,
-    Pair,
-    analyse,
-    cross_team,
-    health,
-)
+from reports.dependencies import Dependency
 from reports.drift import DriftLayer, drift_with_analysis
 from reports.header import build_header
 from reports.hygiene import findings
 from reports.objectives import ObjectivesLayer, objectives_layer
+from reports.pairs import OUTSIDE, UNMAPPED, Analysis, Pair, analyse, cross_team, health, slack
 from reports.plan import find_pi
+from reports.stalled import stalled_since
 from reports.state import (
     ItemState,
     IterationInfo,
@@ -58,7 +51,7 @@ from reports.state import (
     StateReader,
     chunks,
 )
-from reports.views import Finding, Header, ItemView, days
+from reports.views import Finding, Header, ItemView, Ref, days
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "feature": ("epic", "feature"),
@@ -151,7 +144,13 @@ def board_report(
     unplanned = {n: s for n, s in unplanned.items() if end_types.get(n) in LEVELS[level]}
     types |= end_types
     on_board = planned | unplanned
-    cards = _cards(reader, analysis, on_board, types, pairs)
+    hygiene = findings(analysis)
+    marks = Marks(
+        waits=frozenset(p.blocked for p in analysis.pairs if p.open),
+        stalled=frozenset(stalled_since(reader)),
+        unblock=frozenset(f.refs[0] for f in hygiene if f.kind == "should_be_unblocked"),
+    )
+    cards = _cards(reader, on_board, types, marks)
     deps = [_dependency(reader, analysis, p) for p in pairs]
     stubs = _stubs(analysis, pairs, on_board, pi)
     drift, note = _drift(session, ctx, pi.name, baseline, parse_time)
@@ -168,7 +167,7 @@ def board_report(
         drift=drift,
         drift_note=note,
         objectives=objectives_layer(session, ctx, pi.name),
-        hygiene=findings(analysis),
+        hygiene=hygiene,
     )
 
 
@@ -198,21 +197,29 @@ def _types(reader: StateReader, ids: Collection[int]) -> dict[int, str]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """What marks a card: open dependencies it waits on, stalled items, should-be-unblocked."""
+
+    waits: frozenset[Node]
+    stalled: frozenset[int]
+    unblock: frozenset[Ref]
+
+
 def _cards(
     reader: StateReader,
-    analysis: Analysis,
     states: Mapping[int, ItemState],
     types: Mapping[int, str],
-    pairs: Sequence[Pair],
+    marks: Marks,
 ) -> list[Card]:
-    waits = {p.blocked for p in analysis.pairs if p.open}
     carried = _carried_from(reader, states)
     found: list[Card] = []
     for n, state in states.items():
-        reasons = _blocked_reasons(reader, state, n in waits)
+        reasons = _blocked_reasons(reader, state, n in marks.waits)
+        view = reader.view(state)
         found.append(
             Card(
-                item=reader.view(state),
+                item=view,
                 type=types.get(n, ""),
                 row=state.team or UNMAPPED,
                 planned_iteration=state.iteration.name if state.iteration else None,
@@ -220,8 +227,8 @@ def _cards(
                 blocked=bool(reasons),
                 reasons=reasons,
                 flag_reason=state.flag_reason if "flagged" in reasons else None,
-                stalled=False,
-                should_be_unblocked=False,
+                stalled=n in marks.stalled,
+                should_be_unblocked=view.ref in marks.unblock,
             )
         )
     return found
@@ -280,20 +287,7 @@ def _dependency(reader: StateReader, analysis: Analysis, pair: Pair) -> BoardDep
         blocker=analysis.view(pair.blocker, pair.link),
         blocked=analysis.view(pair.blocked, pair.link),
     )
-    return BoardDependency(dep, _slack(reader, analysis, pair))
-
-
-def _slack(reader: StateReader, analysis: Analysis, pair: Pair) -> int | None:
-    index = {it.id: n for n, it in enumerate(reader.train.iterations)}
-    blocker, blocked = _iteration(analysis, pair.blocker), _iteration(analysis, pair.blocked)
-    if blocker is None or blocked is None:
-        return None
-    return index[blocked.id] - index[blocker.id]
-
-
-def _iteration(analysis: Analysis, node: Node) -> IterationInfo | None:
-    state = analysis.states.get(node) if isinstance(node, int) else None
-    return state.iteration if state is not None else None
+    return BoardDependency(dep, slack(analysis, pair))
 
 
 def _stubs(
@@ -312,7 +306,7 @@ def _stubs(
 
 
 def _stub(analysis: Analysis, node: Node, item: ItemView, card: ItemState, pi: PIInfo) -> Stub:
-    iteration = _iteration(analysis, node)
+    iteration = analysis.iteration(node)
     beside = card.iteration.name if card.iteration else None
     if item.outside_train:
         in_pi = iteration is not None and iteration.pi == pi.name

@@ -17,7 +17,9 @@ S7 is PI 2 · I1. Strings, blocker → blocked, with their hand-computed health 
   stub of another level.
 
 F16's title is hostile markup; F18 (Beta) was carried over from I1 into I2 (Jira keeps both
-sprints); F19 (Gamma, I6 = IP) is done and has no strings.
+sprints); F19 (Gamma, I6 = IP) is done and has no strings. F6 has been in progress since it was
+created (45 days without activity: stalled); F8 started two days ago (not stalled). F12 is
+still flagged though its only blocker F13 is done: "should be unblocked".
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def board_world() -> PlanWorld:
     feature("F5", "Gamma", 5)
     feature("F6", "Alpha", 1, status="In Progress")
     feature("F7", "Alpha", 2)
-    feature("F8", "Alpha", None, status="In Progress")
+    feature("F8", "Alpha", None)
     feature("F9", "Beta", 3)
     feature("F10", "Beta", 7)
     feature("F11", "Gamma", 2)
@@ -106,6 +108,8 @@ def board_world() -> PlanWorld:
     w.status("F19", at("2026-02-01"), "Done")
     w.move_sprint("F18", at("2026-01-19"), "S1,S2")
     w.flag("F17", at("2026-02-02"), reason="waiting on <vendor>")
+    w.flag("F12", at("2026-01-12"), reason="waiting on F13")
+    w.status("F8", at("2026-02-18"), "In Progress")
     links = [
         ("F2", "F1"),
         ("F4", "F3"),

@@ -130,7 +130,7 @@ def test_header_marks_stale_sources_and_counts(page: BeautifulSoup) -> None:
     assert counts is not None
     text = " ".join(counts.get_text().split())
     assert "5 red strings" in text
-    assert "9 blocked" in text
+    assert "10 blocked" in text
     assert "1 unmapped" in text
     assert "As of Fri 20 Feb 12:00 UTC" in page.get_text()
 
@@ -147,5 +147,12 @@ def test_card_marks(page: BeautifulSoup) -> None:
     f18 = page.select_one('article.card[data-key="F18"] .carried')
     assert f18 is not None
     assert "planned in PI 1 · I1" in f18.get_text()
+    f6 = page.select_one('article.card[data-key="F6"]')
+    assert f6 is not None
+    assert "is-stalled" in f6["class"]
+    assert f6.select_one(".stalled-mark") is not None
+    f12 = page.select_one('article.card[data-key="F12"] .unblock-mark')
+    assert f12 is not None
+    assert "should be unblocked" in f12.get_text()
     for card in page.select("article.card"):
         assert card.get("tabindex") == "0"  # keyboard reachable

@@ -4,6 +4,7 @@ and ``trainyard report board`` through the real CLI on a frozen clock."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from test_pi_cli import run, write_config
 
 from model.db import open_engine
-from reports.board import board_report
+from reports.board import board_dict, board_report
 from reports.state import ReportError
 
 ITEM_KEYS = {"source", "key", "id", "title", "url", "team", "status", "status_category",
@@ -96,11 +97,14 @@ def test_marks_and_counts(world: Session) -> None:
     assert (cards["F17"]["blocked"], cards["F17"]["reasons"]) == (True, ["flagged", "dependency"])
     assert cards["F17"]["flag_reason"] == "waiting on <vendor>"
     assert cards["F1"]["reasons"] == ["dependency"]
-    assert not cards["F12"]["blocked"]  # its only blocker is done
+    assert (cards["F12"]["reasons"], cards["F12"]["should_be_unblocked"]) == (["flagged"], True)
     assert not cards["F2"]["blocked"]
+    assert [k for k, c in cards.items() if c["stalled"]] == ["F6"]
+    assert [k for k, c in cards.items() if c["should_be_unblocked"]] == ["F12"]
     summary = doc["summary"]
     assert (summary["red"], summary["amber"], summary["green"]) == (5, 2, 2)
-    assert (summary["blocked"], summary["unmapped"], summary["cards"]) == (9, 1, 18)
+    assert (summary["blocked"], summary["unmapped"], summary["cards"]) == (10, 1, 18)
+    assert (summary["stalled"], summary["should_be_unblocked"]) == (1, 1)
     assert [(s["name"], s["stale"]) for s in doc["sources"]] == [
         ("github", True),
         ("jira", False),
@@ -226,3 +230,12 @@ def test_cli_board_bad_arguments(
     assert (code, out) == (2, "")
     assert message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("same", "expected"), [("red", "red"), ("green", "green")])
+def test_same_iteration_rule_colours_the_board(world: Session, same: str, expected: str) -> None:
+    """``[dependencies] same_iteration``: F4 → F3 (both in I2) and ST1 → F17 follow it."""
+    doc = board_dict(board_report(world, replace(ctx(), same_iteration=same), "PI 1"))
+    found = {(d["blocker"]["key"], d["blocked"]["key"]): d["health"] for d in doc["dependencies"]}
+    assert (found[("F4", "F3")], found[("ST1", "F17")]) == (expected, expected)
+    assert found[("F2", "F1")] == "red"
