@@ -153,7 +153,7 @@ def board_report(
     cards = _cards(reader, on_board, types, marks)
     deps = [_dependency(reader, analysis, p) for p in pairs]
     stubs = _stubs(analysis, pairs, on_board, pi)
-    drift, note = _drift(session, ctx, pi.name, baseline, parse_time)
+    drift, note = _drift(session, ctx, pi.name, baseline, parse_time, analysis)
     rows = _rows(reader, cards, stubs)
     return BoardReport(
         header=build_header(session, ctx, reader),
@@ -326,9 +326,10 @@ def _drift(
     pi: str,
     baseline: str | None,
     parse_time: Callable[[str], datetime | None] | None,
+    analysis: Analysis,
 ) -> tuple[DriftLayer | None, str | None]:
     try:
-        layer, _ = drift_with_analysis(session, ctx, pi, baseline, parse_time)
+        layer, _ = drift_with_analysis(session, ctx, pi, baseline, parse_time, analysis)
     except BaselineChoiceError as exc:
         if baseline is not None:
             raise  # the caller asked for that baseline: a usage error

@@ -8,7 +8,9 @@ every ``--feature-every``-th item (default 30) is a feature, so PI 8 holds about
 cards, and every 500th a PI objective. The board of PI 8 is built as of the generator's now (its
 4th iteration) and 45 days earlier, each in a fresh process: model (with the drift and
 objectives layers and the header), JSON and HTML rendering are timed apart, and the sizes,
-cards, strings and stubs printed. Aim: under 2 s and under 5 MB. Figures, not assertions.
+cards, strings and stubs printed; once more with the drift layer on a stored (frozen) copy of
+the default baseline instead of reconstructing it. Aim: under 2 s and under 5 MB. Figures, not
+assertions.
 """
 
 from __future__ import annotations
@@ -29,13 +31,18 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from bench_reports import NOW, _rss_kb, build  # noqa: E402
 
+STORED = "planning"
+
 
 def prepare(url: str, items: int, links: int, every: int) -> float:
-    from sqlalchemy import update
+    from sqlalchemy import select, update
     from sqlalchemy.orm import Session
 
     from model.db import open_engine
-    from model.tables import WorkItem
+    from model.tables import PI, WorkItem
+    from reports.plan import default_baseline_at, find_pi, plan_at
+    from reports.state import ReportContext, load_train
+    from sync.commands.baseline import _rows
 
     took = build(url, items, links, 0)
     engine = open_engine(url)
@@ -47,11 +54,18 @@ def prepare(url: str, items: int, links: int, every: int) -> float:
             .values(objective=True, business_value=8, actual_business_value=6)
         )
         session.commit()
+        ctx = ReportContext(train="Bench ART", as_of=NOW, now=NOW)
+        train = load_train(session, ctx.train)
+        at = default_baseline_at(session, train, find_pi(train, "PI 8"))
+        pi_id = session.scalar(select(PI.id).where(PI.name == "PI 8"))
+        assert pi_id is not None
+        session.add(_rows(plan_at(session, ctx, "PI 8", at), pi_id, STORED, NOW))
+        session.commit()  # the same baseline, frozen: what --baseline NAME reads
     engine.dispose()
     return took
 
 
-def run_one(url: str, as_of: str) -> None:
+def run_one(url: str, as_of: str, baseline: str) -> None:
     """In a child process: build and render the board, print figures as JSON."""
     from sqlalchemy.orm import Session
 
@@ -68,7 +82,7 @@ def run_one(url: str, as_of: str) -> None:
     )
     began = time.perf_counter()
     with Session(engine) as session:
-        report = board_report(session, ctx, "PI 8")
+        report = board_report(session, ctx, "PI 8", baseline=baseline or None)
     built = time.perf_counter()
     doc = board_dict(report)
     text = json.dumps(doc, ensure_ascii=False, indent=2)
@@ -99,7 +113,9 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=20_000)
     parser.add_argument("--feature-every", type=int, default=30)
     parser.add_argument("--keep", metavar="PATH", help="build the SQLite file here and keep it")
-    parser.add_argument("--run", nargs=2, metavar=("URL", "AS_OF"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--run", nargs=3, metavar=("URL", "AS_OF", "BASELINE"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.run:
         run_one(*args.run)
@@ -110,17 +126,19 @@ def main() -> None:
         if not path.exists():
             took = prepare(url, args.items, args.links, args.feature_every)
             print(f"built {args.items} items, {args.links} links in {took:.1f} s")
-        for as_of in (NOW, NOW - timedelta(days=45)):
+        runs = ((NOW, ""), (NOW, STORED), (NOW - timedelta(days=45), ""))
+        for as_of, baseline in runs:
             out = subprocess.run(
-                [sys.executable, __file__, "--run", url, as_of.isoformat()],
+                [sys.executable, __file__, "--run", url, as_of.isoformat(), baseline],
                 check=True,
                 capture_output=True,
                 text=True,
             ).stdout
             fig = json.loads(out.strip().splitlines()[-1])
             when = "now" if as_of == NOW else "--as-of -45d"
+            when += ", stored baseline" if baseline else ""
             print(
-                f"board PI 8 {when:13} model {fig['model']:.2f} s + HTML {fig['html']:.2f} s "
+                f"board PI 8 {when:24} model {fig['model']:.2f} s + HTML {fig['html']:.2f} s "
                 f"= {fig['total']:.2f} s (JSON {fig['json']:.2f} s); HTML {fig['html_mb']:.2f} MB, "
                 f"JSON {fig['json_mb']:.2f} MB; {fig['cards']} cards, {fig['strings']} strings, "
                 f"{fig['stubs']} stubs; peak RSS {fig['peak_mb']:.0f} MB",
