@@ -108,13 +108,15 @@ class BoardReport:
 def board_report(
     session: Session,
     ctx: ReportContext,
-    pi_name: str,
+    pi_name: str | None = None,
     *,
     level: str = "feature",
     baseline: str | None = None,
     parse_time: Callable[[str], datetime | None] | None = None,
 ) -> BoardReport:
     """The board of PI ``pi_name`` at ``ctx.as_of``, cards of ``level`` (see ``LEVELS``).
+
+    Without ``pi_name``: the PI containing ``as_of``, else the latest one started by then.
 
     The drift layer compares with ``baseline`` (a stored baseline's name, or a time that
     ``parse_time`` reads; a bad one raises ``BaselineChoiceError``), by default the PI's own
@@ -123,7 +125,7 @@ def board_report(
     if level not in LEVELS:
         raise ReportError(f"unknown board level {level!r}; use one of: {', '.join(LEVELS)}")
     reader = StateReader(session, ctx)
-    pi = find_pi(reader.train, pi_name)
+    pi = find_pi(reader.train, pi_name) if pi_name is not None else _current_pi(reader)
     analysis = analyse(reader)
     types = _level_items(reader, pi, LEVELS[level])
     states = reader.states(list(types))
@@ -169,6 +171,14 @@ def board_report(
         objectives=objectives_layer(session, ctx, pi.name),
         hygiene=hygiene,
     )
+
+
+def _current_pi(reader: StateReader) -> PIInfo:
+    started = [pi for pi in reader.train.pis if pi.start <= reader.t]
+    if not started:
+        name, day = reader.train.name, f"{reader.t:%Y-%m-%d}"
+        raise ReportError(f"no PI of train {name!r} has started by {day}")
+    return reader.train.pi_at(reader.t) or max(started, key=lambda pi: pi.start)
 
 
 def _level_items(reader: StateReader, pi: PIInfo, types: Sequence[str]) -> dict[int, str]:

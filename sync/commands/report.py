@@ -158,9 +158,9 @@ def build(
 ) -> Report | PlanReport | BoardReport:
     if name == "board":
         try:
-            return board_report(
-                session, ctx, args.pi, level=args.level, baseline=args.baseline,
-                parse_time=baseline_parser(session, ctx),
+            return board_report(  # callers other than the CLI (the service) may omit options
+                session, ctx, getattr(args, "pi", None), level=getattr(args, "level", "feature"),
+                baseline=getattr(args, "baseline", None), parse_time=baseline_parser(session, ctx),
             )  # fmt: skip
         except BaselineChoiceError as exc:
             raise UsageError(str(exc)) from None

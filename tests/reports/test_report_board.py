@@ -239,3 +239,10 @@ def test_same_iteration_rule_colours_the_board(world: Session, same: str, expect
     found = {(d["blocker"]["key"], d["blocked"]["key"]): d["health"] for d in doc["dependencies"]}
     assert (found[("F4", "F3")], found[("ST1", "F17")]) == (expected, expected)
     assert found[("F2", "F1")] == "red"
+
+
+def test_without_a_pi_the_board_shows_the_current_one(world: Session) -> None:
+    assert board_dict(board_report(world, ctx()))["pi"] == "PI 1"
+    early = ctx(at("2025-01-01"))
+    with pytest.raises(ReportError, match="no PI of train 'ART' has started by 2025-01-01"):
+        board_report(world, early)
