@@ -4,7 +4,8 @@
 rendered from that same object.
 """
 
-from reports.board.model import LEVELS, BoardReport, board_report
+from reports.board.cards import LEVELS
+from reports.board.model import BoardReport, board_report
 from reports.board.render import FORMATS, board_dict, render_board
 
 __all__ = ["FORMATS", "LEVELS", "BoardReport", "board_dict", "board_report", "render_board"]

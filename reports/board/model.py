@@ -11,28 +11,29 @@ Rules (``docs/design.md``, issue 11 §1), all as of ``ctx.as_of``:
 * **Rows**: the train's teams in their order, then "(unmapped)" when it holds cards, then
   "(outside the train)" when it holds stubs.
 * **Strings**: the open dependencies with at least one end a planned card, exactly as
-  ``report dependencies`` builds them (one health rule), each with ``slack_iterations`` =
-  blocked item's iteration index - blocker's over the train's calendar (negative = conflict;
-  None when either end is unplanned). A done blocker ends the dependency: it is not drawn.
+  ``report dependencies`` builds them (one health rule, ``reports.health``, with
+  ``[dependencies] same_iteration``), each with ``slack_iterations`` = blocked item's iteration
+  index - blocker's over the train's calendar (negative = conflict; None when either end is
+  unplanned). A done blocker ends the dependency: it is not drawn.
 * **Stubs**: a string's end that is not a card (outside the train, planned in another PI, or of
   another level) is a stub with its key, tracker and iteration. It sits in its own row and, when
   its iteration is on the board, in that column; otherwise beside the card it connects to.
-* **Blocked**: the card is not done and flagged (when configured), in a blocked status, carries
-  a blocked label, or is the blocked end of an open dependency (``reports.blocked``'s rule).
+* **Marks** on cards (blocked with reasons, stalled, should be unblocked, carried over):
+  ``reports.board.cards``.
+* **Layers**: the drift layer (``reports.drift``) against the PI's baseline, sharing this
+  board's analysis for the current side; each team's objectives (``reports.objectives``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from model.tables import Event, WorkItem
 from reports.baseline import BaselineChoiceError
+from reports.board.cards import LEVELS, Card, Marks, level_items, level_types, make_cards
 from reports.dependencies import Dependency
 from reports.drift import DriftLayer, drift_with_analysis
 from reports.header import build_header
@@ -43,34 +44,13 @@ from reports.plan import find_pi
 from reports.stalled import stalled_since
 from reports.state import (
     ItemState,
-    IterationInfo,
     Node,
     PIInfo,
     ReportContext,
     ReportError,
     StateReader,
-    chunks,
 )
-from reports.views import Finding, Header, ItemView, Ref, days
-
-LEVELS: dict[str, tuple[str, ...]] = {
-    "feature": ("epic", "feature"),
-    "story": ("story", "task", "bug"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    item: ItemView
-    type: str
-    row: str  # the team, UNMAPPED or OUTSIDE
-    planned_iteration: str | None  # None: the "unplanned" column
-    carried_from: tuple[str, ...]  # earlier iterations it was planned in, oldest first
-    blocked: bool
-    reasons: tuple[str, ...]
-    flag_reason: str | None
-    stalled: bool
-    should_be_unblocked: bool
+from reports.views import Finding, Header, ItemView, days
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +107,7 @@ def board_report(
     reader = StateReader(session, ctx)
     pi = find_pi(reader.train, pi_name) if pi_name is not None else _current_pi(reader)
     analysis = analyse(reader)
-    types = _level_items(reader, pi, LEVELS[level])
+    types = level_items(reader, pi, LEVELS[level])
     states = reader.states(list(types))
     planned = {
         n: s
@@ -142,7 +122,7 @@ def board_report(
         for n, s in analysis.states.items()
         if n in others and not s.outside and not s.done and s.iteration is None
     }
-    end_types = _types(reader, unplanned)
+    end_types = level_types(reader, unplanned)
     unplanned = {n: s for n, s in unplanned.items() if end_types.get(n) in LEVELS[level]}
     types |= end_types
     on_board = planned | unplanned
@@ -152,7 +132,7 @@ def board_report(
         stalled=frozenset(stalled_since(reader)),
         unblock=frozenset(f.refs[0] for f in hygiene if f.kind == "should_be_unblocked"),
     )
-    cards = _cards(reader, on_board, types, marks)
+    cards = make_cards(reader, on_board, types, marks)
     deps = [_dependency(reader, analysis, p) for p in pairs]
     stubs = _stubs(analysis, pairs, on_board, pi)
     drift, note = _drift(session, ctx, pi.name, baseline, parse_time, analysis)
@@ -179,110 +159,6 @@ def _current_pi(reader: StateReader) -> PIInfo:
         name, day = reader.train.name, f"{reader.t:%Y-%m-%d}"
         raise ReportError(f"no PI of train {name!r} has started by {day}")
     return reader.train.pi_at(reader.t) or max(started, key=lambda pi: pi.start)
-
-
-def _level_items(reader: StateReader, pi: PIInfo, types: Sequence[str]) -> dict[int, str]:
-    """Ids (and types) of the level's items of the train's sources that may be planned in the
-    PI at T, a superset in SQL: the stored sprint maps into the PI, or it changed after T."""
-    sprints = [sid for sid, it in reader.sprint_iteration.items() if it.pi == pi.name]
-    moved = exists(
-        select(Event.id).where(
-            Event.item_id == WorkItem.id, Event.field == "sprint", Event.at > reader.t
-        )
-    )
-    query = select(WorkItem.id, WorkItem.type).where(
-        WorkItem.type.in_(types),
-        WorkItem.source_id.in_(sorted(reader.train_sources)),
-        WorkItem.created_at <= reader.t,
-        or_(WorkItem.sprint_id.in_(sprints), moved),
-    )
-    return {n: kind for n, kind in reader.session.execute(query)}
-
-
-def _types(reader: StateReader, ids: Collection[int]) -> dict[int, str]:
-    found: dict[int, str] = {}
-    for batch in chunks(sorted(ids)):
-        query = select(WorkItem.id, WorkItem.type).where(WorkItem.id.in_(batch))
-        found.update((n, kind) for n, kind in reader.session.execute(query))
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class Marks:
-    """What marks a card: open dependencies it waits on, stalled items, should-be-unblocked."""
-
-    waits: frozenset[Node]
-    stalled: frozenset[int]
-    unblock: frozenset[Ref]
-
-
-def _cards(
-    reader: StateReader,
-    states: Mapping[int, ItemState],
-    types: Mapping[int, str],
-    marks: Marks,
-) -> list[Card]:
-    carried = _carried_from(reader, states)
-    found: list[Card] = []
-    for n, state in states.items():
-        reasons = _blocked_reasons(reader, state, n in marks.waits)
-        view = reader.view(state)
-        found.append(
-            Card(
-                item=view,
-                type=types.get(n, ""),
-                row=state.team or UNMAPPED,
-                planned_iteration=state.iteration.name if state.iteration else None,
-                carried_from=carried.get(n, ()),
-                blocked=bool(reasons),
-                reasons=reasons,
-                flag_reason=state.flag_reason if "flagged" in reasons else None,
-                stalled=n in marks.stalled,
-                should_be_unblocked=view.ref in marks.unblock,
-            )
-        )
-    return found
-
-
-def _blocked_reasons(reader: StateReader, state: ItemState, waits: bool) -> tuple[str, ...]:
-    """Why the item is blocked at T (``StateReader.REASONS`` order); empty: not blocked."""
-    if state.done:
-        return ()
-    ctx = reader.ctx
-    why = (
-        ctx.blocked_flagged and state.flagged,
-        state.status.casefold() in ctx.status_set,
-        bool(state.labels),
-        waits,
-    )
-    return tuple(r for r, on in zip(StateReader.REASONS, why, strict=True) if on)
-
-
-def _carried_from(
-    reader: StateReader, states: Mapping[int, ItemState]
-) -> dict[int, tuple[str, ...]]:
-    """Per item, the iterations before its planned one that a sprint value of its history up
-    to T mapped to (a Jira Sprint field keeps the sprints an item was carried over from)."""
-    earlier: dict[int, set[IterationInfo]] = defaultdict(set)
-    planned = {n: s for n, s in states.items() if s.iteration is not None}
-    for batch in chunks(sorted(planned)):
-        query = select(Event.item_id, Event.from_value, Event.to_value).where(
-            Event.field == "sprint", Event.at <= reader.t, Event.item_id.in_(batch)
-        )
-        for item_id, from_v, to_v in reader.session.execute(query):
-            assert item_id is not None
-            state = planned[item_id]
-            current = state.iteration
-            assert current is not None
-            for value in (from_v, to_v):
-                for name in (value or "").split(","):
-                    it = reader.tracker_sprint_iteration.get((state.row.source_id, name.strip()))
-                    if it is not None and it.start < current.start:
-                        earlier[item_id].add(it)
-    return {
-        n: tuple(it.name for it in sorted(its, key=lambda it: it.start))
-        for n, its in earlier.items()
-    }
 
 
 def _dependency(reader: StateReader, analysis: Analysis, pair: Pair) -> BoardDependency:
