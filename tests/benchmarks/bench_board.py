@@ -5,13 +5,13 @@
 
 The train is ``bench_reports.generate``'s (8 PIs of six iterations, 10 teams, 20,000 links);
 every ``--feature-every``-th item (default 24) is a feature, so PI 8 holds about 400 feature
-cards and 300 strings, and every 500th item is a PI objective. The board of PI 8 is built as of
-the generator's now (its 4th iteration) and 45 days earlier, each in a fresh process: model (with the drift and
-objectives layers and the header), JSON and HTML rendering are timed apart, and the sizes,
-cards, strings and stubs printed; once more with the drift layer on a stored (frozen) copy of
-the default baseline instead of reconstructing it. With Chromium available (``board_browser``),
-the page is then opened headless and the time until its strings are drawn printed. Aim: under
-2 s and under 5 MB. Figures, not assertions.
+cards and 300 strings, and every 500th item is a PI objective. The board of PI 8 is built as
+of the generator's now (its 4th iteration) and 45 days earlier, each in a fresh process: the
+model (with the drift and objectives layers and the header), JSON and HTML rendering are
+timed apart, and the sizes, cards, strings and stubs printed; once more with the drift layer
+on a stored (frozen) copy of the default baseline instead of reconstructing it. With Chromium
+available (``board_browser``) the page is then opened headless and the time until its strings
+are drawn printed. Aim: under 2 s and under 5 MB. Figures, not assertions.
 """
 
 from __future__ import annotations
