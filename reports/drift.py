@@ -37,8 +37,9 @@ from reports.header import build_header
 from reports.hygiene import findings
 from reports.pairs import Analysis
 from reports.plan import Plan, PlannedDependency, PlannedItem, plan_with_analysis
+from reports.render import item_dict
 from reports.state import ReportContext, StateReader, TrainInfo, load_train
-from reports.views import Finding, Header, ItemView
+from reports.views import Finding, Header, ItemView, iso
 
 CHANGES = ("as_planned", "moved_later", "moved_earlier", "carried_over", "removed", "left_train")
 
@@ -100,8 +101,6 @@ class DriftLayer:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        from reports.plan_render import drift_layer_dict
-
         return drift_layer_dict(self)
 
 
@@ -228,3 +227,48 @@ def _turned_red(base: Plan, now: Plan) -> list[DependencyChange]:
 
 def _change(dep: PlannedDependency, baseline_health: str | None) -> DependencyChange:
     return DependencyChange(dep.blocker, dep.blocked, dep.created_at, baseline_health, dep.health)
+
+
+# -- the layer as JSON (the board and ``report drift`` share it) ---------------------------
+
+
+def _dependency(d: DependencyChange) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "blocker": item_dict(d.blocker),
+        "blocked": item_dict(d.blocked),
+        "created_at": iso(d.created_at),
+    }
+    if d.baseline_health is not None:
+        out["baseline_health"] = d.baseline_health
+    out["health"] = d.health
+    return out
+
+
+def drift_layer_dict(layer: DriftLayer) -> dict[str, Any]:
+    return {
+        "pi": layer.pi,
+        "baseline": {
+            "name": layer.baseline.name,
+            "kind": layer.baseline.kind,
+            "at": iso(layer.baseline.at),
+        },
+        "summary": layer.summary(),
+        "features": [
+            {
+                "item": item_dict(f.item),
+                "baseline_iteration": f.baseline_iteration,
+                "baseline_team": f.baseline_team,
+                "change": f.change,
+                "iterations_moved": f.iterations_moved,
+                "done": f.done,
+                "done_on_time": f.done_on_time,
+            }
+            for f in layer.features
+        ],
+        "added": [
+            {"item": item_dict(a.item), "created_after_baseline": a.created_after_baseline}
+            for a in layer.added
+        ],
+        "dependencies_added": [_dependency(d) for d in layer.dependencies_added],
+        "turned_red": [_dependency(d) for d in layer.turned_red],
+    }

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from model.tables import WorkItem
 from reports.plan import find_pi
+from reports.render import item_dict
 from reports.state import IterationInfo, ReportContext, StateReader, TrainInfo
 from reports.views import Finding, ItemView
 
@@ -57,8 +58,6 @@ class ObjectivesLayer:
     findings: tuple[Finding, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        from reports.plan_render import objectives_layer_dict
-
         return objectives_layer_dict(self)
 
 
@@ -148,3 +147,26 @@ def _findings(o: Objective) -> list[Finding]:
             )
         )
     return found
+
+
+# -- the layer as JSON ---------------------------------------------------------------------
+
+
+def objective_dict(o: Objective) -> dict[str, Any]:
+    return {
+        "item": item_dict(o.item),
+        "committed": o.committed,
+        "business_value": o.business_value,
+        "actual_business_value": o.actual_business_value,
+        "achieved": o.achieved,
+    }
+
+
+def objectives_layer_dict(layer: ObjectivesLayer) -> dict[str, Any]:
+    return {
+        "pi": layer.pi,
+        "teams": [
+            {"team": t.team, "objectives": [objective_dict(o) for o in t.objectives]}
+            for t in layer.teams
+        ],
+    }

@@ -17,79 +17,18 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from reports.drift import DependencyChange, DriftLayer, DriftReport
-from reports.objectives import Objective, ObjectivesLayer
+from reports.drift import DriftReport, drift_layer_dict
+from reports.objectives import objective_dict, objectives_layer_dict
 from reports.predictability import BAND, PredictabilityReport
-from reports.render import _extras, _header_dict, item_dict, md_cell, safe_href
+from reports.render import _extras, _header_dict, md_cell, safe_href
 from reports.timefmt import people_time
 from reports.views import iso
 
 PlanReport = DriftReport | PredictabilityReport
+__all__ = ["drift_layer_dict", "objective_dict", "objectives_layer_dict", "render_plan", "to_dict"]
 
 
 # -- JSON ----------------------------------------------------------------------------------------
-
-
-def _dependency(d: DependencyChange) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "blocker": item_dict(d.blocker),
-        "blocked": item_dict(d.blocked),
-        "created_at": iso(d.created_at),
-    }
-    if d.baseline_health is not None:
-        out["baseline_health"] = d.baseline_health
-    out["health"] = d.health
-    return out
-
-
-def drift_layer_dict(layer: DriftLayer) -> dict[str, Any]:
-    return {
-        "pi": layer.pi,
-        "baseline": {
-            "name": layer.baseline.name,
-            "kind": layer.baseline.kind,
-            "at": iso(layer.baseline.at),
-        },
-        "summary": layer.summary(),
-        "features": [
-            {
-                "item": item_dict(f.item),
-                "baseline_iteration": f.baseline_iteration,
-                "baseline_team": f.baseline_team,
-                "change": f.change,
-                "iterations_moved": f.iterations_moved,
-                "done": f.done,
-                "done_on_time": f.done_on_time,
-            }
-            for f in layer.features
-        ],
-        "added": [
-            {"item": item_dict(a.item), "created_after_baseline": a.created_after_baseline}
-            for a in layer.added
-        ],
-        "dependencies_added": [_dependency(d) for d in layer.dependencies_added],
-        "turned_red": [_dependency(d) for d in layer.turned_red],
-    }
-
-
-def objective_dict(o: Objective) -> dict[str, Any]:
-    return {
-        "item": item_dict(o.item),
-        "committed": o.committed,
-        "business_value": o.business_value,
-        "actual_business_value": o.actual_business_value,
-        "achieved": o.achieved,
-    }
-
-
-def objectives_layer_dict(layer: ObjectivesLayer) -> dict[str, Any]:
-    return {
-        "pi": layer.pi,
-        "teams": [
-            {"team": t.team, "objectives": [objective_dict(o) for o in t.objectives]}
-            for t in layer.teams
-        ],
-    }
 
 
 def to_dict(report: PlanReport) -> dict[str, Any]:

@@ -23,7 +23,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from reports.board.model import BoardReport
-from reports.plan_render import drift_layer_dict, objectives_layer_dict
+from reports.drift import drift_layer_dict
+from reports.objectives import objectives_layer_dict
 from reports.render import _extras, _header_dict, dependency_dict, item_dict, safe_href
 from reports.timefmt import people_time
 from reports.views import iso

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 from model.db import DatabaseError, DatabaseUrlError, open_engine, redact
 from sync.catalog import ensure_catalog
 from sync.config import Config, load
-from sync.errors import ConfigError, RunError
+from sync.errors import ConfigError, RunError, UsageError
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -56,3 +58,24 @@ def catalog_session(config: Config, what: str) -> Iterator[Session]:
         ) from None
     finally:
         engine.dispose()
+
+
+AS_OF_FORMATS = (
+    "2026-10-20 (midnight, train time zone), 2026-10-20T14:30 (train time zone) "
+    "or 2026-10-20T12:30:00Z / +02:00"
+)
+
+
+def parse_as_of(text: str, tz: ZoneInfo, option: str = "--as-of") -> datetime:
+    """An aware UTC instant from the accepted ``--as-of`` spellings, or ``UsageError``."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a time; use {AS_OF_FORMATS}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)

@@ -20,6 +20,7 @@ from reports.drift import DriftReport, drift_report
 from reports.plan_render import PlanReport, render_plan
 from reports.predictability import PredictabilityReport, predictability_report
 from reports.state import ReportContext
+from sync.commands.common import parse_as_of
 from sync.config import Config
 from sync.errors import UsageError
 
@@ -78,8 +79,6 @@ def build_pi_report(
 
 def baseline_parser(session: Session, ctx: ReportContext) -> Callable[[str], datetime | None]:
     """Reads a ``--baseline`` that is a time (``--as-of`` spellings); None when it is not."""
-    from sync.commands.report import parse_as_of
-
     tz = ZoneInfo(ctx_timezone(session, ctx))
 
     def parse_time(text: str) -> datetime | None:

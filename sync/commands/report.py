@@ -10,7 +10,7 @@ trackers' secrets. ``--as-of`` accepts ``2026-10-20`` (midnight in the train's t
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +26,13 @@ from reports.dependencies import dependency_report
 from reports.flow import flow_report
 from reports.render import FORMATS, Report, render
 from reports.state import ReportContext, ReportError
-from sync.commands.common import add_config_option, catalog_session, load_config
+from sync.commands.common import (
+    AS_OF_FORMATS,
+    add_config_option,
+    catalog_session,
+    load_config,
+    parse_as_of,
+)
 from sync.commands.pi_reports import (
     PlanReport,
     add_pi_options,
@@ -48,10 +54,7 @@ REPORTS = {
 }
 PI_REPORTS = ("drift", "predictability")
 DEFAULT_FORMAT = {"board": "html"}
-AS_OF_FORMATS = (
-    "2026-10-20 (midnight, train time zone), 2026-10-20T14:30 (train time zone) "
-    "or 2026-10-20T12:30:00Z / +02:00"
-)
+__all__ = ["AS_OF_FORMATS", "context", "parse_as_of", "run_report"]  # parse_as_of lived here
 
 
 def add(sub: argparse._SubParsersAction[Any]) -> None:
@@ -97,21 +100,6 @@ def _board_options(parser: argparse.ArgumentParser) -> None:
         help="the drift layer's baseline: a stored baseline's name or a time "
         "(default: the PI's baseline_at, else the end of its first day)",
     )
-
-
-def parse_as_of(text: str, tz: ZoneInfo, option: str = "--as-of") -> datetime:
-    """An aware UTC instant from the accepted ``--as-of`` spellings, or ``UsageError``."""
-    value = text.strip()
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
-        parsed = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        raise UsageError(f"{option} {text!r} is not a time; use {AS_OF_FORMATS}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
 
 
 def context(config: Config, as_of: datetime, now: datetime) -> ReportContext:

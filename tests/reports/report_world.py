@@ -142,6 +142,8 @@ class World:
         self.runs: list[RunSpec] = []
         self.quarantine: list[tuple[str, str, str, datetime]] = []
         self.extra_categories: dict[tuple[str, str], str] = {}
+        self.sprint_closed: dict[tuple[str, str], datetime] = {}  # (source, id) -> completed
+        self.authors: dict[tuple[str, int], str] = {}  # (item key, change index) -> account
 
     # -- describing ------------------------------------------------------------------------------
 
@@ -173,9 +175,17 @@ class World:
         return key
 
     def _change(
-        self, key: str, when: datetime, name: str, to: str | None, detail: str | None = None
+        self,
+        key: str,
+        when: datetime,
+        name: str,
+        to: str | None,
+        detail: str | None = None,
+        author: str | None = None,
     ) -> None:
         spec = self.items[key]
+        if author is not None:
+            self.authors[(key, len(spec.changes))] = author
         assert when >= spec.created, (key, when)
         assert not spec.changes or spec.changes[-1][0] <= when, (key, "changes in time order")
         current = spec.state(FAR)
@@ -186,8 +196,14 @@ class World:
         }
         spec.changes.append((when, name, before.get(name), to, detail))
 
-    def status(self, key: str, when: datetime, to: str) -> None:
-        self._change(key, when, "status", to)
+    def status(self, key: str, when: datetime, to: str, *, author: str | None = None) -> None:
+        self._change(key, when, "status", to, author=author)
+
+    def activity(
+        self, key: str, when: datetime, what: str = "comment", *, author: str | None = None
+    ) -> None:
+        """A change the reports keep no value of (an edit, a comment), by ``author``."""
+        self._change(key, when, "activity", None, what, author=author)
 
     def flag(
         self, key: str, when: datetime, reason: str | None = None, value: str = "Impediment"
@@ -209,9 +225,19 @@ class World:
         self._change(key, when, "sprint", to)
 
     def sprint(
-        self, source: str, tracker_id: str, pi: str, seq: int, name: str | None = None
+        self,
+        source: str,
+        tracker_id: str,
+        pi: str,
+        seq: int,
+        name: str | None = None,
+        *,
+        closed: datetime | None = None,
     ) -> str:
+        """A tracker sprint mapped to ``pi``'s iteration ``seq``; ``closed``: its completion."""
         self.sprints.append((source, tracker_id, name or f"Sprint {tracker_id}", pi, seq))
+        if closed is not None:
+            self.sprint_closed[(source, tracker_id)] = closed
         return tracker_id
 
     def link(
@@ -289,11 +315,14 @@ class World:
     ) -> dict[tuple[str, str], int]:
         found: dict[tuple[str, str], int] = {}
         for source, tracker_id, name, pi, seq in self.sprints:
+            closed = self.sprint_closed.get((source, tracker_id))
             row = TrackerSprint(
                 source_id=source_ids[source],
                 tracker_id=tracker_id,
                 name=name,
                 iteration_id=iteration_ids[(pi, seq)],
+                state="closed" if closed is not None else "active",
+                completed=closed,
             )
             session.add(row)
             session.flush()
@@ -343,6 +372,7 @@ class World:
                         "from_value": from_v,
                         "to_value": to_v,
                         "detail": detail,
+                        "author": self.authors.get((spec.key, k)),
                     }
                 )
                 if len(events) >= 5000:
@@ -476,6 +506,7 @@ class World:
                         "from_value": None,
                         "to_value": what,
                         "detail": None,
+                        "author": None,
                     }
                 )
         for batch in _batches(rows):
