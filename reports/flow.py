@@ -83,7 +83,7 @@ def flow_report(session: Session, ctx: ReportContext) -> FlowReport:
     if pi is not None:
         reader.widen(pi.start)  # blocked days replay links since the PI began
     header = build_header(session, ctx, reader)
-    hygiene = findings(analyse(reader))
+    hygiene = findings(analyse(reader, views=False))
     if pi is None:
         return FlowReport(header, None, (), hygiene)
     started = [it for it in pi.iterations if it.start <= reader.t]

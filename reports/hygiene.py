@@ -19,9 +19,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import or_, select
-
-from model.tables import Event, WorkItem
 from reports.pairs import Analysis, Pair
 from reports.state import Node
 from reports.views import Finding, Ref
@@ -110,11 +107,11 @@ def should_be_unblocked(analysis: Analysis) -> list[Finding]:
     flags_count = analysis.reader.ctx.blocked_flagged
     found: list[Finding] = []
     for node, pairs in incoming.items():
-        state = analysis.states.get(node) if isinstance(node, int) else None
-        if state is None or state.done or state.outside:
+        snap = analysis.snaps.get(node) if isinstance(node, int) else None
+        if snap is None or snap.done or analysis.outside(node):
             continue
-        marks = [m for m, on in (("flagged", flags_count and state.flagged),
-                                 ("labelled blocked", bool(state.labels))) if on]  # fmt: skip
+        marks = [m for m, on in (("flagged", flags_count and snap.flagged),
+                                 ("labelled blocked", bool(snap.labels))) if on]  # fmt: skip
         if not marks or not all(analysis.done(p.blocker) for p in pairs):
             continue
         me = analysis.ref(node)
@@ -133,14 +130,7 @@ def should_be_unblocked(analysis: Analysis) -> list[Finding]:
 
 def _flags_without_reason(analysis: Analysis) -> list[Finding]:
     reader = analysis.reader
-    flagged_since = select(Event.item_id).where(Event.field == "flagged", Event.at > reader.t)
-    ids = reader.session.scalars(
-        select(WorkItem.id).where(
-            reader.train_filter(),
-            or_(WorkItem.flagged.is_(True), WorkItem.id.in_(flagged_since)),
-        )
-    ).all()
-    states = reader.states(ids)
+    states = reader.states(reader.flagged_candidates())
     found: list[Finding] = []
     for state in states.values():
         if state.flagged and not state.done and not state.outside and not state.flag_reason:

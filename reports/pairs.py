@@ -104,11 +104,14 @@ class Analysis:
         return self.rows[node].team_id
 
 
-def analyse(reader: StateReader, *, resolved_since: datetime | None = None) -> Analysis:
+def analyse(
+    reader: StateReader, *, resolved_since: datetime | None = None, views: bool = True
+) -> Analysis:
     """The train's dependency pairs at T (plus, with ``resolved_since``, those resolved since).
 
     Pairs present at T whose blocker is done are kept only when the blocked item is not done
-    (hygiene reports them); full item states are read only for the ends of kept pairs.
+    (hygiene reports them); full item states are read only for the ends of kept pairs, and not
+    at all with ``views=False`` (hygiene alone needs none: flow's findings).
     """
     t = reader.t
     w0 = resolved_since if resolved_since is not None and resolved_since <= t else None
@@ -147,7 +150,8 @@ def analyse(reader: StateReader, *, resolved_since: datetime | None = None) -> A
             created = chosen.added_before(t) or t
             pairs.append(Pair(blocker, blocked, chosen, created, False, None, True))
     shown = {n for p in pairs for n in (p.blocker, p.blocked) if isinstance(n, int)}
-    return Analysis(reader, tuple(pairs), snaps, rows, reader.states(shown))
+    states = reader.states(shown) if views else {}
+    return Analysis(reader, tuple(pairs), snaps, rows, states)
 
 
 def _active(end: int | None, active: set[int]) -> bool:

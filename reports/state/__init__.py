@@ -1,9 +1,10 @@
 """The train as it stood at any instant, rebuilt from stored rows and their event history.
 
-Every report reads the tracker history (items, events, links) through :class:`StateReader`;
-the other SQL in ``reports`` reads what is not history: sync health (``header``), the PI
-calendar and stored baselines (``plan``, ``baseline``, ``objectives``), and ``flow``'s streamed
-status events and WIP counts, kept there because they are flow's own aggregates.
+Most SQL in ``reports`` is here: every report reads the tracker history (items, events, links)
+through :class:`StateReader`. The other modules that query the database read what is not
+history or is their own aggregate: sync health (``header``), stored baselines and the PI's
+configured ``baseline_at`` (``baseline``, ``plan``), feature and objective candidates
+(``plan``, ``objectives``), and ``flow``'s streamed status events and WIP counts.
 
 How a value is known at instant T (the event semantics the sync engine guarantees):
 

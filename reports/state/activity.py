@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from model.tables import Event, WorkItem
 from reports.state.context import TICK
@@ -25,16 +25,19 @@ class ActivityReader(EventReader):
 
     def in_progress_candidates(self) -> set[int]:
         """Train items that may be in progress at T (a superset: in progress now, or their
-        status changed after T); callers confirm with ``snapshot``."""
-        changed = exists(
-            select(Event.id).where(
-                Event.item_id == WorkItem.id, Event.field == "status", Event.at >= self.t + TICK
-            )
+        status changed after T; the latter unfiltered); callers confirm with ``snapshot``.
+        Two index-friendly queries: a correlated ``exists`` would run once per stored item."""
+        now = select(WorkItem.id).where(
+            self.train_filter(), WorkItem.status_category == "in_progress"
         )
-        query = select(WorkItem.id).where(
-            self.train_filter(), or_(WorkItem.status_category == "in_progress", changed)
+        later = (
+            select(Event.item_id)
+            .where(Event.field == "status", Event.at >= self.t + TICK)
+            .distinct()
         )
-        return set(self._exec(query).scalars())
+        found = set(self._exec(now).scalars())
+        found.update(i for i in self._exec(later).scalars() if i is not None)
+        return found
 
     def last_activity(self, ids: Collection[int]) -> dict[int, datetime]:
         """Per item, its last meaningful event at or before T (items without one left out)."""

@@ -66,6 +66,15 @@ class BlockingRules(EventReader, LinkReader):
             found.update(item_id for (item_id,) in self._run(query, batch))
         return found
 
+    def flagged_candidates(self) -> list[int]:
+        """Train items that may be flagged at T: flagged now, or their flag changed after T."""
+        flagged_since = select(Event.item_id).where(Event.field == "flagged", Event.at > self.t)
+        query = select(WorkItem.id).where(
+            self.train_filter(),
+            or_(WorkItem.flagged.is_(True), WorkItem.id.in_(flagged_since)),
+        )
+        return list(self._exec(query).scalars())
+
     def not_surely_done(self, ids: Collection[int]) -> set[int]:
         """Those of ``ids`` that may not be done at T: not done now, or their status changed
         after T, or created after T (SQL; the rest were done at T)."""

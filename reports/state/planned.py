@@ -7,10 +7,10 @@ closed ones included):
   T), the latest one mapped to a train iteration when there are several; an unfinished item
   whose sprints are all closed by T went back to the backlog and is **unplanned**;
 * a **done** item is planned in the sprint it was done in: of its sprints, the latest mapped one
-  still open at its done moment (the start of its final stretch in a done category, from the
-  status history; ``resolved_at`` when there is none). A done item whose sprints had all closed
-  before it was done was done from the backlog: unplanned. With no done moment known, its
-  latest mapped sprint counts.
+  still open at its done moment, the start of its final stretch in a done category (the
+  tracker's resolution date when the status has not changed since T, else replayed from the
+  status history). A done item whose sprints had all closed before it was done was done from
+  the backlog: unplanned. With no done moment known, its latest mapped sprint counts.
 
 A sprint is closed from its completion date (else its end date) when the tracker says it is
 closed; sprints without a state or not closed are open. Only the sprint ids of the item at T
@@ -99,20 +99,27 @@ class PlannedIterations(EventReader):
         return found
 
     def done_moments(self, ids: Collection[int]) -> dict[int, datetime]:
-        """When each item (done at T) last became done: the start of its final done stretch up
-        to T, from its status events; ``resolved_at`` (up to T) for items without any."""
+        """When each item (done at T) last became done: its ``resolved_at`` (the tracker's
+        resolution date) when its status did not change after T; else the start of its final
+        done stretch up to T, replayed from its status events."""
         rows = self.rows(ids)
-        events = self._between("status", list(rows), EPOCH)
+        changed_later = self._first_after("status", list(rows), self.t)
         found: dict[int, datetime] = {}
+        replay: list[int] = []
         for item_id, row in rows.items():
+            if item_id in changed_later or row.resolved_at is None or row.resolved_at > self.t:
+                replay.append(item_id)
+            else:
+                found[item_id] = row.resolved_at
+        events = self._between("status", replay, EPOCH)
+        for item_id in replay:
+            row = rows[item_id]
             since: datetime | None = None
             for at, _, to_v, _ in events.get(item_id, ()):
                 if self.category(row, to_v or "") != "done":
                     since = None
                 elif since is None:
                     since = at
-            if item_id not in events and row.resolved_at is not None:
-                since = row.resolved_at if row.resolved_at <= self.t else None
             if since is not None:
                 found[item_id] = since
         return found

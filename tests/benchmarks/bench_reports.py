@@ -47,7 +47,9 @@ def generate(items: int, links: int, churn: int, seed: int = 7) -> World:
     span = (NOW - first).total_seconds() - 86400
     for pi_no in range(PIS):
         for seq in range(1, 7):
-            world.sprint("jira", f"{pi_no * 6 + seq}", f"PI {pi_no + 1}", seq)
+            end = first + timedelta(days=84 * pi_no + 14 * seq)  # sprints close when they end
+            closed = end if end <= NOW else None
+            world.sprint("jira", f"{pi_no * 6 + seq}", f"PI {pi_no + 1}", seq, closed=closed)
     keys: list[str] = []
     for n in range(items):
         created = first + timedelta(seconds=span * n / items)
