@@ -14,7 +14,9 @@ Rules (``docs/design.md``, issue 11 §1), all as of ``ctx.as_of``:
   ``report dependencies`` builds them (one health rule, ``reports.health``, with
   ``[dependencies] same_iteration``), each with ``slack_iterations`` = blocked item's iteration
   index - blocker's over the train's calendar (negative = conflict; None when either end is
-  unplanned). A done blocker ends the dependency: it is not drawn.
+  unplanned). A done blocker ends the dependency: it is not one of the strings; such links
+  that still stand (a present link to a done blocker, the blocked item not done) are kept apart
+  as ``done_dependencies`` (state ``blocker_done``, green), drawn only when asked for.
 * **Stubs**: a string's end that is not a card (outside the train, planned in another PI, or of
   another level) is a stub with its key, tracker and iteration. It sits in its own row and, when
   its iteration is on the board, in that column; otherwise beside the card it connects to.
@@ -78,6 +80,7 @@ class BoardReport:
     rows: tuple[str, ...]
     cards: tuple[Card, ...]
     dependencies: tuple[BoardDependency, ...]
+    done_dependencies: tuple[BoardDependency, ...]  # a done blocker: drawn only on request
     stubs: tuple[Stub, ...]
     drift: DriftLayer | None
     drift_note: str | None  # why there is no drift layer
@@ -114,7 +117,9 @@ def board_report(
         for n, s in states.items()
         if not s.outside and s.iteration is not None and s.iteration.pi == pi.name
     }
-    pairs = [p for p in analysis.pairs if p.open and (p.blocker in planned or p.blocked in planned)]
+    touching = [p for p in analysis.pairs if p.blocker in planned or p.blocked in planned]
+    pairs = [p for p in touching if p.open]
+    done_pairs = [p for p in touching if p.present and not p.open and analysis.done(p.blocker)]
     ends = {n for p in pairs for n in (p.blocker, p.blocked) if isinstance(n, int)}
     others = ends - set(planned)
     unplanned = {
@@ -134,7 +139,8 @@ def board_report(
     )
     cards = make_cards(reader, on_board, types, marks)
     deps = [_dependency(reader, analysis, p) for p in pairs]
-    stubs = _stubs(analysis, pairs, on_board, pi)
+    done = [_dependency(reader, analysis, p, "blocker_done") for p in done_pairs]
+    stubs = _stubs(analysis, [*pairs, *done_pairs], on_board, pi)
     drift, note = _drift(session, ctx, pi.name, baseline, parse_time, analysis)
     rows = _rows(reader, cards, stubs)
     return BoardReport(
@@ -145,6 +151,7 @@ def board_report(
         rows=rows,
         cards=tuple(sorted(cards, key=lambda c: _card_order(c, pi, rows))),
         dependencies=tuple(sorted(deps, key=_dependency_order)),
+        done_dependencies=tuple(sorted(done, key=_dependency_order)),
         stubs=tuple(stubs),
         drift=drift,
         drift_note=note,
@@ -161,9 +168,11 @@ def _current_pi(reader: StateReader) -> PIInfo:
     return reader.train.pi_at(reader.t) or max(started, key=lambda pi: pi.start)
 
 
-def _dependency(reader: StateReader, analysis: Analysis, pair: Pair) -> BoardDependency:
+def _dependency(
+    reader: StateReader, analysis: Analysis, pair: Pair, state: str = "open"
+) -> BoardDependency:
     dep = Dependency(
-        state="open",
+        state=state,
         origin=pair.link.origin,
         created_at=pair.created_at,
         resolved_at=None,

@@ -7,7 +7,8 @@ inline script as SVG from data embedded in ``<script type="application/json">`` 
 escapes ``<``, ``>`` and ``&``, so a title cannot close the script). A Content-Security-Policy
 allows only that one script, by its hash.
 
-Line style by health, so colour is never the only signal: red solid, amber dashed, green dotted.
+Line style by health, so colour is never the only signal: red solid, amber dashed, green dotted;
+links to a done blocker (shown on request) grey dash-dot.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from reports.timefmt import people_time
 from reports.views import iso
 
 STYLES = {"red": "solid", "amber": "dashed", "green": "dotted"}
+DONE_STYLE = "dash-dot"  # a done blocker's link, grey: shown only on request
 FORMATS = ("html", "json")
 
 
@@ -62,6 +64,10 @@ def board_dict(report: BoardReport) -> dict[str, Any]:
         {**dependency_dict(d.dependency), "slack_iterations": d.slack_iterations}
         for d in report.dependencies
     ]
+    out["done_dependencies"] = [
+        {**dependency_dict(d.dependency), "slack_iterations": d.slack_iterations}
+        for d in report.done_dependencies
+    ]
     out["stubs"] = [
         {"item": item_dict(s.item), "row": s.row, "column": s.column, "why": s.why}
         for s in report.stubs
@@ -79,6 +85,7 @@ def _summary(doc: dict[str, Any]) -> dict[str, int]:
     return {
         "cards": len(cards),
         "strings": len(deps),
+        "done_strings": len(doc["done_dependencies"]),
         **{c: sum(1 for d in deps if d["health"] == c) for c in ("red", "amber", "green")},
         "blocked": sum(1 for c in cards if c["blocked"]),
         "stalled": sum(1 for c in cards if c["stalled"]),
@@ -134,37 +141,54 @@ def _layout(doc: dict[str, Any]) -> dict[str, Any]:
         cells[(c["row"], c["planned_iteration"])]["cards"].append(n)
     for n, s in enumerate(doc["stubs"]):
         cells[(s["row"], s["column"])]["stubs"].append(n)
-    strings = []
-    for n, d in enumerate(doc["dependencies"]):
-        ends = [(d[end]["source"], d[end]["key"]) for end in ("blocker", "blocked")]
-        blocker, blocked = (card_el.get(e) or stub_el[e] for e in ends)
-        strings.append(
-            {
-                "id": f"string-{n}",
-                "from": blocker,
-                "to": blocked,
-                "health": d["health"],
-                "style": STYLES[d["health"]],
-                "cross_team": d["cross_team"],
-                "slack": d["slack_iterations"],
-                "label": f"{d['blocker']['key']} blocks {d['blocked']['key']}",
-            }
-        )
+    strings = [
+        _string(f"string-{n}", d, card_el, stub_el, done=False)
+        for n, d in enumerate(doc["dependencies"])
+    ]
+    done = [
+        _string(f"done-string-{n}", d, card_el, stub_el, done=True)
+        for n, d in enumerate(doc["done_dependencies"])
+    ]
     objectives = {t["team"]: t["objectives"] for t in doc["objectives"]}
     return {
         "columns": columns,
         "cells": cells,
         "strings": strings,
+        "done_strings": done,
         "objectives": objectives,
         "drift": _drift_marks(doc),
         "data": {
-            "strings": strings,
+            "strings": strings + done,
             "cards": [
                 {"el": f"card-{n}", "team": c["row"], "done": c["status_category"] == "done"}
                 for n, c in enumerate(doc["cards"])
             ],
             "stubs": [{"el": f"stub-{n}", "team": s["row"]} for n, s in enumerate(doc["stubs"])],
         },
+    }
+
+
+def _string(
+    el_id: str,
+    d: dict[str, Any],
+    card_el: dict[tuple[str, str], str],
+    stub_el: dict[tuple[str, str], str],
+    *,
+    done: bool,
+) -> dict[str, Any]:
+    """What the script needs to draw one string (and the list item shows)."""
+    ends = [(d[end]["source"], d[end]["key"]) for end in ("blocker", "blocked")]
+    blocker, blocked = (card_el.get(e) or stub_el[e] for e in ends)
+    return {
+        "id": el_id,
+        "from": blocker,
+        "to": blocked,
+        "health": d["health"],
+        "style": DONE_STYLE if done else STYLES[d["health"]],
+        "done": done,
+        "cross_team": d["cross_team"],
+        "slack": d["slack_iterations"],
+        "label": f"{d['blocker']['key']} blocks {d['blocked']['key']}",
     }
 
 

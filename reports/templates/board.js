@@ -12,8 +12,10 @@
     "hide-done": document.getElementById("f-hide-done"),
     "hide-same": document.getElementById("f-hide-same"),
     problems: document.getElementById("f-problems"),
+    "done-strings": document.getElementById("f-done-strings"),
     drift: document.getElementById("f-drift")
   };
+  var TOGGLES = ["hide-done", "hide-same", "problems", "done-strings", "drift"];
   var byEl = {};
   data.cards.forEach(function (c) { byEl[c.el] = c; });
   data.stubs.forEach(function (s) { byEl[s.el] = s; });
@@ -30,7 +32,7 @@
       return o.value === team;
     });
     controls.team.value = known ? team : "";
-    ["hide-done", "hide-same", "problems", "drift"].forEach(function (name) {
+    TOGGLES.forEach(function (name) {
       controls[name].checked = params.get(name) === "1" && !controls[name].disabled;
     });
   }
@@ -38,7 +40,7 @@
   function writeFragment() {
     var params = new URLSearchParams();
     if (controls.team.value) { params.set("team", controls.team.value); }
-    ["hide-done", "hide-same", "problems", "drift"].forEach(function (name) {
+    TOGGLES.forEach(function (name) {
       if (controls[name].checked) { params.set(name, "1"); }
     });
     var text = params.toString();
@@ -51,6 +53,9 @@
   }
 
   function stringShown(s, shownEnds) {
+    if (s.done && (!controls["done-strings"].checked || controls["hide-done"].checked)) {
+      return false;
+    }
     if (controls["hide-same"].checked && !s.cross_team) { return false; }
     if (controls.problems.checked && s.health === "green") { return false; }
     return shownEnds[s.from] !== false && shownEnds[s.to] !== false;
@@ -131,15 +136,15 @@
       var path = document.createElementNS(SVG, "path");
       path.setAttribute("d", "M" + p.x1 + " " + p.y1 + " C" + p.c1x + " " + p.y1 + " " +
                         p.c2x + " " + p.y2 + " " + p.x2 + " " + p.y2);
-      path.setAttribute("class", s.health);
+      path.setAttribute("class", s.done ? "done" : s.health);
       path.setAttribute("data-string", s.id);
       path.setAttribute("data-from", s.from);
       path.setAttribute("data-to", s.to);
       path.setAttribute("data-style", s.style);
       ["x1", "y1", "x2", "y2"].forEach(function (k) { path.setAttribute("data-" + k, p[k]); });
       var title = document.createElementNS(SVG, "title");
-      title.textContent = s.label + " (" + s.health + ", slack " +
-        (s.slack === null ? "n/a" : s.slack) + ")";
+      title.textContent = s.label + (s.done ? " (done)" : " (" + s.health + ", slack " +
+        (s.slack === null ? "n/a" : s.slack) + ")");
       path.appendChild(title);
       layer.appendChild(path);
     });

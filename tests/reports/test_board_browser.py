@@ -112,6 +112,17 @@ def test_filters_change_what_is_visible_and_live_in_the_fragment(
     page.check("#f-hide-same")
     assert page.evaluate(PATHS) == len(STRINGS) - 1  # F14 → F15
     page.uncheck("#f-hide-same")
+    page.check("#f-done-strings")  # the link to the done blocker F13, grey dash-dot
+    done = [p for p in page.evaluate(GEOMETRY) if p["health"] == "done"]
+    assert [(page.evaluate(KEYS, p["from"]), page.evaluate(KEYS, p["to"])) for p in done] == [
+        ("F13", "F12")
+    ]
+    assert on(done[0]["start"], done[0]["fromBox"])
+    assert on(done[0]["end"], done[0]["toBox"])
+    page.check("#f-hide-done")
+    assert page.evaluate(PATHS) == len(STRINGS)  # done items hidden: their links too
+    page.uncheck("#f-hide-done")
+    page.uncheck("#f-done-strings")
     page.select_option("#f-team", "Beta")
     # Beta's cards and the other ends of Beta's strings: F2 → F1, F4 → F3, F8 → F9, F10 → F11
     beta = ["F1", "F11", "F13", "F18", "F2", "F3", "F4", "F8", "F9"]

@@ -52,11 +52,18 @@ def test_drawing_data_matches_the_list(page: BeautifulSoup) -> None:
     strings = data(page)["strings"]
     listed = {
         str(li["data-string"]): (li["data-from"], li["data-to"], li["data-health"])
-        for li in page.select("#strings li.string")
+        for li in page.select("#strings li.string, #done-strings li.string")
     }
     assert {s["id"]: (s["from"], s["to"], s["health"]) for s in strings} == listed
-    assert all(s["style"] == STYLES[s["health"]] for s in strings)
-    assert len(strings) == len(STRINGS)
+    open_ones = [s for s in strings if not s["done"]]
+    assert all(s["style"] == STYLES[s["health"]] for s in open_ones)
+    assert len(open_ones) == len(STRINGS)
+    done = [s for s in strings if s["done"]]
+    assert [(s["style"], s["health"]) for s in done] == [("dash-dot", "green")]
+    (li,) = page.select("#done-strings li.done-string")
+    assert str(li["data-string"]) == done[0]["id"]
+    ends = [str(element(page, str(li[a]))["data-key"]) for a in ("data-from", "data-to")]
+    assert ends == ["F13", "F12"]
 
 
 def test_cards_sit_in_their_cells(page: BeautifulSoup) -> None:

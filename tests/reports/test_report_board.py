@@ -73,6 +73,11 @@ def test_strings_health_and_slack(world: Session) -> None:
     }
     assert found == STRINGS
     assert len(doc["dependencies"]) == len(STRINGS)  # each once; F13 (done) → F12 not drawn
+    done = [
+        (d["blocker"]["key"], d["blocked"]["key"], d["state"], d["health"])
+        for d in doc["done_dependencies"]
+    ]
+    assert done == [("F13", "F12", "blocker_done", "green")]  # apart, drawn on request
     same = [d for d in doc["dependencies"] if not d["cross_team"]]
     assert [(d["blocker"]["key"], d["blocked"]["key"]) for d in same] == [("F14", "F15")]
 
