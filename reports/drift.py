@@ -143,8 +143,10 @@ def drift_with_analysis(
     pi: str,
     spec: str | None,
     parse_time: Callable[[str], datetime | None] | None,
+    shared: Analysis | None = None,
 ) -> tuple[DriftLayer, Analysis]:
-    """The drift layer and the analysis of the current side (for its hygiene findings)."""
+    """The drift layer and the analysis of the current side (for its hygiene findings);
+    ``shared``: the current side's analysis when the caller already has it (the board)."""
     parse = parse_time or _no_time
     base = choose_baseline(session, ctx, pi, spec, parse)
     if base.at > ctx.as_of:
@@ -152,7 +154,7 @@ def drift_with_analysis(
             f"the baseline ({base.at.isoformat()}) is after --as-of {ctx.as_of.isoformat()}; "
             "drift compares a later state with an earlier plan"
         )
-    now, analysis = plan_with_analysis(session, ctx, pi, ctx.as_of, base.items.keys())
+    now, analysis = plan_with_analysis(session, ctx, pi, ctx.as_of, base.items.keys(), shared)
     train = load_train(session, ctx.train)
     layer = DriftLayer(
         pi=pi,

@@ -104,16 +104,22 @@ def plan_with_analysis(
     pi_name: str,
     at: datetime,
     also: Collection[Ref] = (),
+    shared: Analysis | None = None,
 ) -> tuple[Plan, Analysis]:
     """The plan and the dependency analysis it was read from (hygiene findings come from it).
 
     ``known`` holds the planned features plus the features named in ``also`` (wherever they
-    are: drift asks where the baseline's features went)."""
-    reader = StateReader(session, replace(ctx, as_of=at, now=max(ctx.now, at)))
+    are: drift asks where the baseline's features went). ``shared``: an analysis at ``at``
+    already made (the board's), reused instead of reading the links again."""
+    if shared is not None and shared.reader.t == at:
+        reader, analysis = shared.reader, shared
+    else:
+        reader = StateReader(session, replace(ctx, as_of=at, now=max(ctx.now, at)))
+        analysis = None
     find_pi(reader.train, pi_name)
     known = _features(reader, pi_name, also)
     items = {ref: p for ref, p in known.items() if p.pi == pi_name and not p.item.outside_train}
-    analysis = analyse(reader)
+    analysis = analysis if analysis is not None else analyse(reader)
     deps: dict[DepKey, PlannedDependency] = {}
     for pair in analysis.pairs:
         if not pair.open:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reports.blocked import BlockedReport
-from reports.dependencies import DependencyReport
+from reports.dependencies import Dependency, DependencyReport
 from reports.flow import FlowReport
 from reports.timefmt import people_time
 from reports.views import Finding, Header, ItemView, Ref, iso
@@ -72,6 +72,21 @@ def item_dict(item: ItemView) -> dict[str, Any]:
         "iteration": item.iteration,
         "outside_train": item.outside_train,
         "provisional": item.provisional,
+    }
+
+
+def dependency_dict(d: Dependency) -> dict[str, Any]:
+    """A dependency as ``report dependencies`` gives it (the board's strings reuse it)."""
+    return {
+        "state": d.state,
+        "origin": d.origin,
+        "created_at": iso(d.created_at),
+        "resolved_at": _when(d.resolved_at),
+        "age_days": d.age_days,
+        "cross_team": d.cross_team,
+        "health": d.health,
+        "blocker": item_dict(d.blocker),
+        "blocked": item_dict(d.blocked),
     }
 
 
@@ -129,20 +144,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "green": s.green,
             "median_age_days": s.median_age_days,
         }
-        out["dependencies"] = [
-            {
-                "state": d.state,
-                "origin": d.origin,
-                "created_at": iso(d.created_at),
-                "resolved_at": _when(d.resolved_at),
-                "age_days": d.age_days,
-                "cross_team": d.cross_team,
-                "health": d.health,
-                "blocker": item_dict(d.blocker),
-                "blocked": item_dict(d.blocked),
-            }
-            for d in report.dependencies
-        ]
+        out["dependencies"] = [dependency_dict(d) for d in report.dependencies]
         out["matrix"] = [
             {"waiting": c.waiting, "providing": c.providing, "open": c.open,
              "days_waited": c.days_waited}

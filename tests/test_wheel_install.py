@@ -37,6 +37,9 @@ from importlib.resources import files
 found["files"] = [connectors.jira.census.__file__, model.migrations.versions.__file__,
     sync.commands.__file__, str(files("model") / "migrations" / "script.py.mako")]
 assert any(files("reports").joinpath("templates").iterdir())
+import reports.board  # the board renders from these three, inlined into one file
+for name in ("board.html.j2", "board.css", "board.js"):
+    assert files("reports").joinpath("templates", name).is_file(), name
 print(json.dumps(found))
 """
 

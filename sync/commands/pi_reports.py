@@ -9,6 +9,7 @@ spellings); without it the PI's default baseline is reconstructed from history.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,14 @@ from sync.commands.common import parse_as_of
 from sync.config import Config
 from sync.errors import UsageError
 
-__all__ = ["PlanReport", "add_pi_options", "build_pi_report", "check_pi", "render_plan"]
+__all__ = [
+    "PlanReport",
+    "add_pi_options",
+    "baseline_parser",
+    "build_pi_report",
+    "check_pi",
+    "render_plan",
+]
 
 
 def add_pi_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -60,6 +68,17 @@ def check_pi(config: Config, name: str | None) -> str:
 def build_pi_report(
     session: Session, name: str, ctx: ReportContext, args: argparse.Namespace
 ) -> DriftReport | PredictabilityReport:
+    parse_time = baseline_parser(session, ctx)
+    try:
+        if name == "drift":
+            return drift_report(session, ctx, args.pi, args.baseline, parse_time)
+        return predictability_report(session, ctx, args.pi, args.baseline, parse_time)
+    except BaselineChoiceError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def baseline_parser(session: Session, ctx: ReportContext) -> Callable[[str], datetime | None]:
+    """Reads a ``--baseline`` that is a time (``--as-of`` spellings); None when it is not."""
     tz = ZoneInfo(ctx_timezone(session, ctx))
 
     def parse_time(text: str) -> datetime | None:
@@ -68,12 +87,7 @@ def build_pi_report(
         except UsageError:
             return None
 
-    try:
-        if name == "drift":
-            return drift_report(session, ctx, args.pi, args.baseline, parse_time)
-        return predictability_report(session, ctx, args.pi, args.baseline, parse_time)
-    except BaselineChoiceError as exc:
-        raise UsageError(str(exc)) from None
+    return parse_time
 
 
 def ctx_timezone(session: Session, ctx: ReportContext) -> str:

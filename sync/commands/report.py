@@ -1,4 +1,5 @@
-"""``trainyard report dependencies|blocked|flow``: one report, JSON to stdout by default.
+"""``trainyard report dependencies|blocked|flow|board|...``: one report, JSON to stdout by default
+(the board: HTML by default, ``--pi`` defaulting to the current PI, ``--level feature|story``).
 
 Builds the report context from the config (train, blocked rules, sync interval, the train's
 sources), mirrors the config into the database (``ensure_catalog``) and never needs the
@@ -22,7 +23,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from reports.baseline import BaselineChoiceError
 from reports.blocked import blocked_report
+from reports.board import FORMATS as BOARD_FORMATS
+from reports.board import LEVELS as BOARD_LEVELS
+from reports.board import BoardReport, board_report, render_board
 from reports.dependencies import dependency_report
 from reports.flow import flow_report
 from reports.render import FORMATS, Report, render
@@ -37,6 +42,7 @@ from sync.commands.common import (
 from sync.commands.pi_reports import (
     PlanReport,
     add_pi_options,
+    baseline_parser,
     build_pi_report,
     check_pi,
     render_plan,
@@ -50,8 +56,10 @@ REPORTS = {
     "flow": "throughput, WIP, lead time and blocked days per team and iteration of the PI",
     "drift": "PI drift from its baseline: features moved, added, removed; new and reddened strings",
     "predictability": "PI predictability: business value achieved vs committed, per team",
+    "board": "the program board of a PI: cards by team and iteration, dependency strings",
 }
 PI_REPORTS = ("drift", "predictability")
+DEFAULT_FORMAT = {"board": "html"}
 __all__ = ["AS_OF_FORMATS", "context", "parse_as_of", "run_report"]  # parse_as_of lived here
 
 
@@ -61,13 +69,17 @@ def add(sub: argparse._SubParsersAction[Any]) -> None:
     kinds.required = True
     for name, help_text in REPORTS.items():
         one = kinds.add_parser(name, help=help_text, description=help_text)
-        one.add_argument("--format", choices=FORMATS, default="json", help="default: json")
+        fmt = DEFAULT_FORMAT.get(name, "json")
+        choices = BOARD_FORMATS if name == "board" else FORMATS
+        one.add_argument("--format", choices=choices, default=fmt, help=f"default: {fmt}")
         one.add_argument(
             "--as-of", metavar="TIME", help=f"report as the history stood then: {AS_OF_FORMATS}"
         )
         one.add_argument("--out", metavar="PATH", help="write to PATH instead of stdout")
         if name in PI_REPORTS:
             add_pi_options(one, required=name == "drift")
+        if name == "board":
+            _board_options(one)
         if name == "dependencies":
             one.add_argument(
                 "--all",
@@ -76,6 +88,24 @@ def add(sub: argparse._SubParsersAction[Any]) -> None:
             )
         add_config_option(one)
         one.set_defaults(handler=run_report)
+
+
+def _board_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pi", metavar="NAME", help="PI name as configured (default: the current PI)"
+    )
+    parser.add_argument(
+        "--level",
+        choices=tuple(BOARD_LEVELS),
+        default="feature",
+        help="cards: features and epics (default), or stories, tasks and bugs",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="NAME|TIME",
+        help="the drift layer's baseline: a stored baseline's name or a time "
+        "(default: the PI's baseline_at, else the end of its first day)",
+    )
 
 
 def context(config: Config, as_of: datetime, now: datetime) -> ReportContext:
@@ -96,7 +126,7 @@ def context(config: Config, as_of: datetime, now: datetime) -> ReportContext:
 
 def run_report(args: argparse.Namespace) -> int:
     config = load_config(args)  # reports read the database only: no secrets needed
-    if args.report in PI_REPORTS:
+    if args.report in (*PI_REPORTS, "board"):
         args.pi = check_pi(config, args.pi)
     now = datetime.now(UTC)
     as_of = parse_as_of(args.as_of, ZoneInfo(config.train.timezone)) if args.as_of else now
@@ -134,7 +164,9 @@ def takes_pi(name: str) -> bool:
     return True
 
 
-def render_any(report: Report | PlanReport, fmt: str) -> str:
+def render_any(report: Report | PlanReport | BoardReport, fmt: str) -> str:
+    if isinstance(report, BoardReport):
+        return render_board(report, fmt)
     if isinstance(report, PlanReport):
         return render_plan(report, fmt)
     return render(report, fmt)
@@ -142,7 +174,15 @@ def render_any(report: Report | PlanReport, fmt: str) -> str:
 
 def build(
     session: Session, name: str, ctx: ReportContext, args: argparse.Namespace
-) -> Report | PlanReport:
+) -> Report | PlanReport | BoardReport:
+    if name == "board":
+        try:
+            return board_report(  # callers other than the CLI (the service) may omit options
+                session, ctx, getattr(args, "pi", None), level=getattr(args, "level", "feature"),
+                baseline=getattr(args, "baseline", None), parse_time=baseline_parser(session, ctx),
+            )  # fmt: skip
+        except BaselineChoiceError as exc:
+            raise UsageError(str(exc)) from None
     if name in PI_REPORTS:
         return build_pi_report(session, name, ctx, args)
     if name == "dependencies":

@@ -178,7 +178,7 @@ def test_all_adds_resolved_dependencies(config: Path, capsys: pytest.CaptureFixt
         (["report", "blocked", "--as-of", "2026-02-01"], "in the future"),
         (["report", "blocked", "--format", "xml"], "invalid choice"),
         (["report", "blocked", "--all"], "unrecognized arguments"),
-        (["report", "board"], "invalid choice"),
+        (["report", "board", "--level", "task"], "invalid choice"),
         (["report"], "required"),
     ],
     ids=["words", "bad-month", "future", "format", "all-on-blocked", "board", "no-report"],
