@@ -39,6 +39,7 @@ class JiraApi:
         self.transport = transport
         self.responses = 0
         self.rate_limit_remaining: int | None = None
+        self.near_limit = False  # X-RateLimit-NearLimit: under 20% of the budget left
         token = _secret(name, settings.token_env)
         auth: dict[str, Any] = (
             {"basic_auth": (_secret(name, settings.user_env), token)}
@@ -56,7 +57,9 @@ class JiraApi:
             **auth,
         )
         self.session: requests.Session = self.client._session
-        adapter = HTTPAdapter(max_retries=transport.retry)
+        # one connection per concurrent per-issue call (connectors.jira.pool)
+        size = max(10, settings.concurrency)
+        adapter = HTTPAdapter(max_retries=transport.retry, pool_maxsize=size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.hooks["response"].append(self._observe)
@@ -66,6 +69,7 @@ class JiraApi:
         remaining = response.headers.get("X-RateLimit-Remaining")
         if remaining is not None and remaining.isdigit():
             self.rate_limit_remaining = int(remaining)
+        self.near_limit = response.headers.get("X-RateLimit-NearLimit", "").lower() == "true"
         self.transport.on_response(response)
 
     @property

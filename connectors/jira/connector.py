@@ -6,45 +6,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from connectors.base import (
-    Census,
-    Gone,
-    LinkScope,
-    Page,
-    Quarantined,
-    SyncRequest,
-    Transport,
-)
-from connectors.errors import FatalError, SkippableError, Vanished
-from connectors.jira.api import (
-    JiraApi,
-)
-from connectors.jira.batch import (
-    Batch,
-)
-from connectors.jira.census import (
-    CensusEntry,
-    cloud_census,
-    dc_census,
-    dc_search,
-)
+from connectors.base import Census, LinkScope, Page, Quarantined, SyncRequest, Transport
+from connectors.errors import FatalError, SkippableError
+from connectors.jira.api import JiraApi
+from connectors.jira.batch import Batch
+from connectors.jira.census import CensusEntry, cloud_census, dc_census, dc_search
 from connectors.jira.changelog import bulk_changelogs, dc_histories
-from connectors.jira.fields import (
-    FieldMap,
-)
-from connectors.jira.reader import (
-    IssueReader,
-)
-from connectors.jira.settings import (
-    BULK,
-    MEMO_KEY,
-    ORDER_BY_RE,
-    JiraSettings,
-)
-from connectors.jira.values import (
-    _comments,
-    epoch_ms,
-)
+from connectors.jira.fields import FieldMap
+from connectors.jira.pool import each
+from connectors.jira.reader import IssueReader
+from connectors.jira.settings import BULK, ISSUE_FIELDS, MEMO_KEY, ORDER_BY_RE, JiraSettings
+from connectors.jira.sweep import Pacer, RemoteLinks, sweep_pages, sweep_state
+from connectors.jira.values import _comments, epoch_ms
 
 
 class JiraConnector:
@@ -91,7 +64,10 @@ class JiraConnector:
         self._hop_ids = set()
         self._request = request
         self._rediscovered = bool(memo)
-        full = request.census or request.full_sweep or (request.since is None)
+        self._remotes = RemoteLinks(self.api, self.settings.concurrency)
+        self._scope_ids: list[tuple[str, str]] | None = None  # (id, key) when a census ran
+        self._stored_at: Mapping[str, datetime] = {}
+        full = request.census or (request.since is None)
         walk = self._cloud_walk if cloud else self._dc_walk
         done = 0
         for page in walk(request, full):
@@ -105,6 +81,22 @@ class JiraConnector:
         yield Page(
             cursor=request.until or request.started_at, memo=self._memo, progress=(done, done)
         )
+        yield from self._sweep(request, cloud)
+
+    def _sweep(self, request: SyncRequest, cloud: bool) -> Iterator[Page]:
+        """The remote-link sweep pass (``connectors.jira.sweep``), after the run's data."""
+        state = sweep_state(request.memo, request.full_sweep, request.started_at)
+        if state is None:
+            return
+        scope = self._scope_ids
+        if scope is None:  # no census this run: list the scope's ids (5000 a request)
+            jql = self._jql(request, True, "created ASC, key ASC")
+            walk = cloud_census(self.api, jql) if cloud else dc_census(self.api, self.name, jql)
+            scope = [(e.tracker_id, e.key) for entries in walk for e in entries]
+        self._scope_ids = None
+        cap = None if request.mode == "backfill" else self.settings.sweep_per_run
+        pacer = Pacer(self.api, self.settings.rate_limit_reserve, cap)
+        yield from sweep_pages(scope, state, self._remotes, self._reader, pacer)
 
     def _types_missing(self, fields: FieldMap) -> bool:
         known = {t.name for t in fields.link_types}
@@ -151,6 +143,7 @@ class JiraConnector:
 
     def _changed(self, request: SyncRequest, entries: Sequence[CensusEntry]) -> list[CensusEntry]:
         stored = request.stored_updated([e.tracker_id for e in entries])
+        self._stored_at = stored  # for this census page's reads (remote links: see _read_issue)
         return [
             e
             for e in entries
@@ -171,28 +164,27 @@ class JiraConnector:
         ``updated``, each page's cursor is the ``updated`` of the last census entry it covers:
         every earlier entry is then stored (fetched now, or unchanged since it was stored)."""
         census = self._wants_census(request, full)
+        if census:
+            self._scope_ids = []
         for entries in census_walk:
             changed = {e.tracker_id for e in self._changed(request, entries)}
+            if self._scope_ids is not None:
+                self._scope_ids.extend((e.tracker_id, e.key) for e in entries)
             todo: list[CensusEntry] = []
-            sweep: list[CensusEntry] = []
             for index, entry in enumerate(entries):
                 if entry.tracker_id in changed:
                     todo.append(entry)
-                elif request.full_sweep:
-                    sweep.append(entry)
                 last = index == len(entries) - 1
-                if len(todo) < BULK and len(sweep) < BULK and not last:
+                if len(todo) < BULK and not last:
                     continue
                 batch = fetch(todo, request) if todo else Batch()
-                for swept in sweep:
-                    self._fetch_remote(swept.tracker_id, swept.key, batch)
                 extra: dict[str, Any] = {}
                 if by_updated and entry.updated is not None:
                     extra["cursor"] = entry.updated
                 if last and census:
                     extra["census"] = Census(tuple(e.tracker_id for e in entries))
                 yield batch.page(**extra)
-                todo, sweep = [], []
+                todo = []
         if census:
             yield Page(census=Census((), complete=True))
 
@@ -205,23 +197,8 @@ class JiraConnector:
         )
 
     def _issue_fields(self) -> list[str]:
-        base = [
-            "summary",
-            "status",
-            "issuetype",
-            "created",
-            "updated",
-            "resolutiondate",
-            "assignee",
-            "labels",
-            "components",
-            "parent",
-            "issuelinks",
-            "project",
-            "comment",
-        ]
         wanted = [self._fields.id_named(n) for n in self.settings.objective_field_names()]
-        return base + self._fields.custom_ids() + [i for i in wanted if i]
+        return [*ISSUE_FIELDS, *self._fields.custom_ids(), *(i for i in wanted if i)]
 
     def _cloud_fetch(self, todo: Sequence[CensusEntry], request: SyncRequest) -> Batch:
         ids = [e.tracker_id for e in todo]
@@ -232,6 +209,7 @@ class JiraConnector:
         batch = Batch()
         for raw in issues:
             self._read_issue(raw, histories.get(str(raw.get("id")), []), request, batch)
+        self._remotes.fetch(batch.remote_ids, self._reader, batch)
         self._one_hop(batch, cloud=True)
         return batch
 
@@ -264,8 +242,11 @@ class JiraConnector:
         try:
             comments = _comments(raw)
             item, sprints = self._reader.item(raw, comments, in_scope)
+            # remote links are read when the history shows one since this issue was stored
+            # (ever, for a new one); the others come from the sweep pass
+            stored_at = self._stored_at.get(item.tracker_id)
             changes, remote_changed = self._reader.history(
-                item.tracker_id, histories, comments, request.since, batch
+                item.tracker_id, histories, comments, stored_at, batch
             )
             self._reader.links(raw, changes, batch)
         except (SkippableError, KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -277,8 +258,8 @@ class JiraConnector:
         batch.scopes.append(LinkScope(item.tracker_id, "jira_link", "either"))
         for sprint in sprints:
             batch.sprints[sprint.tracker_id] = sprint
-        if remote_changed or request.full_sweep:
-            self._fetch_remote(item.tracker_id, item.key, batch)
+        if remote_changed:  # its history shows a remote link: read them now, not in the sweep
+            batch.remote_ids.append((item.tracker_id, item.key))
 
     @staticmethod
     def _rollback(batch: Batch, mark: tuple[int, int, int, int]) -> None:
@@ -288,14 +269,6 @@ class JiraConnector:
         # links is a dict: a half-read issue only ever adds keys it owns
         for key in list(batch.links)[mark[2] :]:
             del batch.links[key]
-
-    def _fetch_remote(self, iid: str, key: str, batch: Batch) -> None:
-        try:
-            remotes = self.api.remote_links(iid)
-        except Vanished as exc:  # deleted since the search listed it: missing, not a failure
-            batch.gone.append(Gone(iid, str(exc)))
-            return
-        self._reader.remote_links(iid, key, remotes, batch)
 
     def _one_hop(self, batch: Batch, cloud: bool) -> None:
         """Linked issues outside the scope, not stored yet: fetch them once, as in_scope=False."""
@@ -337,9 +310,19 @@ class JiraConnector:
         if issues and self._stale_fields(issues) and self._rediscover(cloud=False):
             issues = self._dc_by_ids(ids, changelog=True)
         batch = Batch()
-        for raw in issues:
-            histories = dc_histories(self.api, raw, batch)
+        # truncated changelogs are completed per issue, in the pool; each call notes what it
+        # found (gone, incomplete) in a batch of its own, merged here in issue order
+        notes = [Batch() for _ in issues]
+        logs = each(
+            lambda n: dc_histories(self.api, issues[n], notes[n]),
+            range(len(issues)),
+            self.settings.concurrency,
+        )
+        for raw, note, histories in zip(issues, notes, logs, strict=True):
+            batch.gone.extend(note.gone)
+            batch.quarantined.extend(note.quarantined)
             self._read_issue(raw, histories, request, batch)
+        self._remotes.fetch(batch.remote_ids, self._reader, batch)
         self._one_hop(batch, cloud=False)
         return batch
 
