@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from connectors.base import Census, LinkScope, Page, Quarantined, SyncRequest, Transport
@@ -242,11 +242,13 @@ class JiraConnector:
         try:
             comments = _comments(raw)
             item, sprints = self._reader.item(raw, comments, in_scope)
-            # remote links are read when the history shows one since this issue was stored
-            # (ever, for a new one); the others come from the sweep pass
+            # remote links are read when the history shows one after the stored version of
+            # this issue (any, for a new one; that version saw changes up to its `updated`);
+            # the others come from the sweep pass
             stored_at = self._stored_at.get(item.tracker_id)
+            after = stored_at + timedelta(microseconds=1) if stored_at else None
             changes, remote_changed = self._reader.history(
-                item.tracker_id, histories, comments, stored_at, batch
+                item.tracker_id, histories, comments, after, batch
             )
             self._reader.links(raw, changes, batch)
         except (SkippableError, KeyError, TypeError, AttributeError, ValueError) as exc:

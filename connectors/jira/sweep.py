@@ -121,11 +121,13 @@ def sweep_pages(
     at = 0
     while at < len(todo):
         room = pacer.room()
-        if room == 0:
-            return  # the position stays in the memo: the next run goes on from there
+        if room == 0:  # the pass stays in progress: the next run goes on from here
+            yield Page(memo={SWEEP_KEY: state.memo()})
+            return
         chunk, at = todo[at : at + room], at + room
         batch = Batch()
         pacer.spent += remotes.fetch(chunk, reader, batch)
-        batch.memo[SWEEP_KEY] = SweepState(chunk[-1][0], state.started).memo()
+        state = SweepState(chunk[-1][0], state.started)
+        batch.memo[SWEEP_KEY] = state.memo()
         yield batch.page()
     yield Page(memo={SWEEP_KEY: None})

@@ -293,6 +293,10 @@ class FakeJira:
         self.clock = clock or (lambda: int(time.time() * 1000))
         self.lock = threading.RLock()
         self.requests: list[Logged] = []
+        self.in_flight = 0  # requests being served now, and the most at once
+        self.peak_in_flight = 0
+        # rate-limit headers on every answer (tests lower them to make a client pace itself)
+        self.rate_headers: dict[str, str] = {"X-RateLimit-Remaining": "4999"}
         self.faults: list[Fault] = []
         # called as (method, path, body) after each answer, under the lock: lets a test change
         # the tracker between two calls of one run (an issue deleted after it was listed)
@@ -749,15 +753,25 @@ class FakeJira:
             self.version += 1
 
     def add_remote_link(
-        self, id_or_key: int | str, url: str, relationship: str, *, at: int | None = None
+        self,
+        id_or_key: int | str,
+        url: str,
+        relationship: str,
+        *,
+        at: int | None = None,
+        history: bool = True,
     ) -> int:
+        """``history=False``: a link the changelog does not show and ``updated`` does not
+        reflect (made by an app; whether Jira records such edits is unverified)."""
         with self.lock:
             issue = self._mutable(self._need(id_or_key))
-            when = self._touch(issue, at)
             self._remote_seq += 1
             title = url.rsplit("/", 3)[-3] + "#" + url.rsplit("/", 1)[-1]
             issue.remote.append(_remote(self._remote_seq, url, relationship, title))
-            self._append(issue, when, [_remote_item(self._remote_seq, title)])
+            if history:
+                self._append(issue, self._touch(issue, at), [_remote_item(self._remote_seq, title)])
+            else:
+                self.version += 1
             return self._remote_seq
 
     def malform(
@@ -1395,6 +1409,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         fake = self.fake
+        with fake.lock:
+            fake.in_flight += 1
+            fake.peak_in_flight = max(fake.peak_in_flight, fake.in_flight)
+        try:
+            self._answer(method)
+        finally:
+            with fake.lock:
+                fake.in_flight -= 1
+
+    def _answer(self, method: str) -> None:
+        fake = self.fake
         parsed = urlparse(self.path)
         params = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
@@ -1471,8 +1496,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", "application/json;charset=UTF-8")
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("X-RateLimit-Remaining", "4999")
-            for name, value in headers.items():
+            for name, value in {**self.fake.rate_headers, **headers}.items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
