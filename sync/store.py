@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors import base as rec
@@ -253,21 +253,22 @@ class PageStore:
                         item_col.is_(None), tracker_col == self.kind, key_col.in_(chunk)
                     )
                 ).all()
-                for link_id, key in waiting:
+                if waiting:  # one executemany; no Link row is loaded in this session yet
+                    table = cast(Table, t.Link.__table__)
                     self.s.execute(
-                        update(t.Link).where(t.Link.id == link_id).values({item_col: by_key[key]})
+                        update(table)
+                        .where(table.c.id == bindparam("link_id"))
+                        .values({f"{end}_item_id": bindparam("item_id")}),
+                        [{"link_id": lid, "item_id": by_key[key]} for lid, key in waiting],
                     )
-            children = self.s.execute(
-                select(t.WorkItem.id, t.WorkItem.parent_key).where(
-                    t.WorkItem.source_id == self.src_id, t.WorkItem.parent_key.in_(chunk)
+            # as rows, not one UPDATE each: an ORM update per child scans the whole session
+            for child in self.s.scalars(
+                select(t.WorkItem).where(
+                    t.WorkItem.source_id == self.src_id,
+                    t.WorkItem.parent_key.in_(chunk),
                 )
-            ).all()
-            for child_id, parent_key in children:
-                self.s.execute(
-                    update(t.WorkItem)
-                    .where(t.WorkItem.id == child_id)
-                    .values(parent_id=by_key[str(parent_key)])
-                )
+            ):
+                child.parent_id = by_key[str(child.parent_key)]
 
     # -- links ----------------------------------------------------------------------------------
 
@@ -471,29 +472,31 @@ class PageStore:
             if ev.field == "link" and ev.to_value == "removed" and ev.link_key
         }
         item_ids = self._ids_by_tracker_id({sc.tracker_id for sc in scopes})
+        # one query per origin and chunk of items, not one per scope: a backfill page asserts
+        # two scopes for each of its 100 issues
+        roles: dict[str, dict[int, set[str]]] = {}
         for scope in scopes:
             item_id = item_ids.get(scope.tracker_id)
-            if item_id is None:
-                continue
-            ends = {
-                "blocker": t.Link.blocker_item_id == item_id,
-                "blocked": t.Link.blocked_item_id == item_id,
-            }
-            where = or_(*ends.values()) if scope.role == "either" else ends[scope.role]
-            for row in self.s.scalars(
-                select(t.Link).where(
-                    t.Link.source_id == self.src_id,
-                    t.Link.origin == scope.origin,
-                    t.Link.removed_at.is_(None),
-                    where,
-                )
-            ):
-                if (row.origin, row.link_key) in present:
-                    continue
-                at = removed_at.get((row.origin, row.link_key)) or self.ctx.now
-                row.removed_at = max(at, row.created_at)
-                row.last_seen_at = self.ctx.now
-                self._link_event(row, "removed", row.removed_at)
+            if item_id is not None:
+                roles.setdefault(scope.origin, {}).setdefault(item_id, set()).add(scope.role)
+        for origin, by_item in roles.items():
+            ids = list(by_item)
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
+                for row in self.s.scalars(
+                    select(t.Link).where(
+                        t.Link.source_id == self.src_id,
+                        t.Link.origin == origin,
+                        t.Link.removed_at.is_(None),
+                        or_(t.Link.blocker_item_id.in_(chunk), t.Link.blocked_item_id.in_(chunk)),
+                    )
+                ):
+                    if not _scoped(row, by_item) or (row.origin, row.link_key) in present:
+                        continue
+                    at = removed_at.get((row.origin, row.link_key)) or self.ctx.now
+                    row.removed_at = max(at, row.created_at)
+                    row.last_seen_at = self.ctx.now
+                    self._link_event(row, "removed", row.removed_at)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -718,6 +721,15 @@ def _stamp(at: datetime) -> str:
 
 def _at(ev: rec.Event) -> datetime:
     return ev.at
+
+
+def _scoped(row: t.Link, roles: dict[int, set[str]]) -> bool:
+    """Whether a scope (item id → roles asserted complete) covers this link at either end."""
+    blocker = roles.get(row.blocker_item_id) if row.blocker_item_id is not None else None
+    blocked = roles.get(row.blocked_item_id) if row.blocked_item_id is not None else None
+    return bool(
+        ({"either", "blocker"} & (blocker or set())) or ({"either", "blocked"} & (blocked or set()))
+    )
 
 
 def _chunks(values: list[str], size: int) -> Iterable[list[str]]:

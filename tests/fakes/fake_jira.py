@@ -12,7 +12,8 @@ connector uses, shaped like the real APIs (``api-facts.md`` §1-8):
 * Data Center: ``/rest/api/2/search`` with ``startAt``/``total``, ``maxResults`` ≤ 1000, failing at
   ``startAt`` ≥ ``max_result_window`` (10,000), ``expand=changelog`` truncated to the newest 100
   histories (``total`` tells), old ``Sprint@…[…]`` strings with ``sprint_strings=True``;
-* ``GET /issue/{idOrKey}`` (full changelog with ``expand=changelog``), ``/issue/{id}/remotelink``.
+* ``GET /issue/{idOrKey}`` (full changelog with ``expand=changelog``), ``/issue/{id}/remotelink``,
+  ``/issue/{id}/comment`` (offset paged).
 
 JQL subset: ``project in (...)``/``=``, ``id``/``key in (...)``, ``updated``/``created`` with
 ``>= > <= < =`` against epoch-ms numbers *or* ``"yyyy-MM-dd HH:mm"`` / ``"yyyy/MM/dd HH:mm"`` /
@@ -1224,7 +1225,7 @@ class FakeJira:
             return self._bulkfetch(body or {})
         if route == "/changelog/bulkfetch" and method == "POST" and self.cloud:
             return self._changelog_bulk(body or {})
-        match = re.fullmatch(r"/issue/([^/]+)(/remotelink)?", route)
+        match = re.fullmatch(r"/issue/([^/]+)(/remotelink|/comment)?", route)
         if match:
             iid = self.resolve(match[1])
             if iid is None or not self.visible(iid):
@@ -1237,8 +1238,10 @@ class FakeJira:
                     },
                     {},
                 )
-            if match[2]:
+            if match[2] == "/remotelink":
                 return 200, list(self.issue(iid).remote), {}
+            if match[2] == "/comment":
+                return 200, self._comments_page(iid, params), {}
             return 200, self._get_issue(iid, params), {}
         return 404, {"errorMessages": [f"no fake route for {method} {path}"]}, {}
 
@@ -1340,6 +1343,18 @@ class FakeJira:
                 "histories": [self.render_history(h) for h in hists],
             }
         return raw
+
+    def _comments_page(self, iid: int, params: dict[str, str]) -> dict[str, Any]:
+        """``GET issue/{id}/comment`` (offset paged, what Perceval reads per issue)."""
+        comments = self.render(iid, {"comment"})["fields"]["comment"]["comments"]
+        start = int(params.get("startAt") or 0)
+        limit = min(int(params.get("maxResults") or 50), 5000)
+        return {
+            "startAt": start,
+            "maxResults": limit,
+            "total": len(comments),
+            "comments": comments[start : start + limit],
+        }
 
     def _bulkfetch(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         ids = body.get("issueIdsOrKeys") or []
@@ -1629,7 +1644,7 @@ def _unquote(token: str) -> str:
 
 def _date_literal(value: str, tz: ZoneInfo) -> int:
     """Epoch ms exactly; date strings in the user's timezone, minute precision (as Jira)."""
-    if re.fullmatch(r"-?\d{6,}", value):
+    if re.fullmatch(r"-?\d+", value):  # epoch ms, any size (Perceval asks "> 0")
         return int(value)
     for fmt in ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d"):
         try:
@@ -1810,8 +1825,15 @@ def main() -> None:  # pragma: no cover - the benchmark runs the server in its o
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dc", action="store_true", help="Data Center instead of Cloud")
     parser.add_argument("--time-zone", default="UTC")
+    parser.add_argument("--max-result-window", type=int, default=10_000)
     args = parser.parse_args()
-    fake = FakeJira(issues=args.issues, seed=args.seed, cloud=not args.dc, time_zone=args.time_zone)
+    fake = FakeJira(
+        issues=args.issues,
+        seed=args.seed,
+        cloud=not args.dc,
+        time_zone=args.time_zone,
+        max_result_window=args.max_result_window,
+    )
     fake.start()
     sys.stdout.write(fake.url + "\n")
     sys.stdout.flush()
