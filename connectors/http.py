@@ -8,10 +8,13 @@ backoff and may sleep without limit. ``BudgetRetry`` is mounted under both (``HT
 
 * retries connection errors, read timeouts, 429 and 500/502/503/504 on every method (our POSTs
   are searches and bulk reads, safe to repeat), and a 403 only when it is a rate limit
-  (``Retry-After`` present or ``x-ratelimit-remaining: 0``) — any other 403 is returned as is;
+  (``Retry-After`` present, ``x-ratelimit-remaining: 0``, or a body that says "rate limit":
+  GitHub's secondary limit may come with no header at all) — any other 403 is returned as is,
+  its body intact;
 * waits what the server asks (``Retry-After`` in seconds or as an HTTP date; a rate-limit reset
-  in epoch seconds (GitHub) or ISO-8601 (Jira) when the remaining budget is 0), else backs off
-  exponentially with jitter;
+  in epoch seconds (GitHub) or ISO-8601 (Jira) when the remaining budget is 0); a limit named
+  only in the body waits at least ``SECONDARY_WAIT`` (GitHub: "at least one minute"), doubling;
+  anything else backs off exponentially with jitter;
 * never waits longer than ``max_wait`` at once nor ``budget`` in all: a wait beyond either ends
   the run with ``RetriesExhausted`` (the cursor stays where stored data is; the next run resumes).
 """
@@ -26,7 +29,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
 
-from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ResponseError
+from urllib3.exceptions import (
+    HTTPError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ResponseError,
+)
 from urllib3.exceptions import SSLError as TLSError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
@@ -34,6 +43,7 @@ from urllib3.util.retry import Retry
 from connectors.errors import RetriesExhausted, Unreachable
 
 RETRY_STATUSES = frozenset({403, 429, 500, 502, 503, 504})
+SECONDARY_WAIT = 60.0  # GitHub: a secondary limit without headers: wait at least a minute
 
 
 @dataclass(slots=True)
@@ -64,6 +74,7 @@ class BudgetRetry(Retry):
         self.base_backoff = base_backoff
         self.sleeper = sleeper
         self.stats = stats if stats is not None else RetryStats()
+        self.floor = 0.0  # set on the copy that retries a limit the body named
 
     @classmethod
     def for_run(
@@ -115,10 +126,13 @@ class BudgetRetry(Retry):
         _pool: Any = None,
         _stacktrace: Any = None,
     ) -> Self:
+        named_in_body = False
         if response is not None and response.status == 403 and not _is_rate_limited(response):
-            # A permission 403: hand the response back (raise_on_status=False) so the client
-            # library reports it as an auth error, not a retry.
-            raise MaxRetryError(_pool, url or "", ResponseError("403 is not a rate limit"))
+            named_in_body = _body_says_rate_limit(response)
+            if not named_in_body:
+                # A permission 403: hand the response back (raise_on_status=False) so the
+                # client library reports it as an auth error, not a retry.
+                raise MaxRetryError(_pool, url or "", ResponseError("403 is not a rate limit"))
         reason = _unreachable(error)
         if reason is not None and self.history:  # one quick retry made: waiting cannot help
             host = getattr(_pool, "host", None) or "the configured host"
@@ -133,6 +147,8 @@ class BudgetRetry(Retry):
                 raise Unreachable(f"cannot reach {host}: {reason}") from None
             raise RetriesExhausted(_exhausted(url, response, error or exc.reason)) from None
         self.stats.retries += 1
+        if named_in_body:
+            new.floor = SECONDARY_WAIT
         return new
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
@@ -159,6 +175,8 @@ class BudgetRetry(Retry):
             if asked is not None:
                 return float(asked)
         attempt: int = len(self.history)
+        if self.floor:  # no jitter: the server said how long at least
+            return float(min(self.max_wait, self.floor * (2 ** max(attempt - 1, 0))))
         backoff = self.base_backoff * (2 ** max(attempt - 1, 0))
         return float(min(self.max_wait, backoff * random.uniform(0.5, 1.0)))
 
@@ -179,6 +197,22 @@ def _unreachable(error: Exception | None) -> str | None:
 def _is_rate_limited(response: BaseHTTPResponse) -> bool:
     headers = response.headers
     return bool(headers.get("Retry-After")) or headers.get("x-ratelimit-remaining") == "0"
+
+
+def _body_says_rate_limit(response: BaseHTTPResponse) -> bool:
+    """Whether a 403's body names a rate limit; the body stays readable for the caller.
+
+    urllib3 has no peek: the body is read (it is a short error document) and put back into
+    the response's decoded buffer, which ``stream()`` (how ``requests`` reads) drains first.
+    """
+    try:
+        data = response.read(decode_content=True)
+    except (HTTPError, OSError, ValueError):
+        return False
+    buffer = getattr(response, "_decoded_buffer", None)
+    if data and buffer is not None:
+        buffer.put(data)
+    return b"rate limit" in data.lower()
 
 
 def _server_wait(response: BaseHTTPResponse) -> float | None:
@@ -205,14 +239,22 @@ def parse_retry_after(value: str, now: float | None = None) -> float:
 
 def parse_reset(value: str, now: float | None = None) -> float:
     """A rate-limit reset as seconds from now: epoch seconds (GitHub) or ISO-8601 (Jira)."""
+    at = reset_epoch(value)
+    if at is None:
+        raise ValueError(f"rate-limit reset {value!r} is neither epoch seconds nor ISO-8601")
+    return max(0.0, at - (now if now is not None else time.time())) + 1.0
+
+
+def reset_epoch(value: str) -> float | None:
+    """A rate-limit reset as epoch seconds: epoch seconds (GitHub) or ISO-8601 (Jira)."""
     value = value.strip()
-    current = now if now is not None else time.time()
     if value.isdigit():
-        at = float(value)
-    else:
+        return float(value)
+    try:
         stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        at = (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
-    return max(0.0, at - current) + 1.0
+    except ValueError:
+        return None
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
 
 
 def _status(response: BaseHTTPResponse | None) -> str:
@@ -229,35 +271,3 @@ def _exhausted(url: str | None, response: BaseHTTPResponse | None, cause: Any) -
         f"gave up on {path or 'a request'} after repeated {what}; "
         "the next sync resumes where this one stopped"
     )
-
-
-@dataclass(slots=True)
-class RequestCounter:
-    """Counts HTTP attempts and remembers the last rate-limit budget seen.
-
-    Install ``hook`` as a ``requests`` response hook (``session.hooks["response"]``); attempts
-    retried inside urllib3 never reach the hook, so ``requests`` adds the retry count.
-    """
-
-    retry_stats: RetryStats
-    responses: int = 0
-    not_modified: int = 0
-    rate_limit_remaining: int | None = None
-
-    def hook(self, response: Any, *args: Any, **kwargs: Any) -> Any:
-        self.observe(response.status_code, response.headers)
-        return response
-
-    def observe(self, status: int, headers: Any) -> None:
-        self.responses += 1
-        if status == 304:
-            self.not_modified += 1
-        for name in ("x-ratelimit-remaining", "X-RateLimit-Remaining"):
-            value = headers.get(name)
-            if value is not None and str(value).isdigit():
-                self.rate_limit_remaining = int(value)
-                break
-
-    @property
-    def requests(self) -> int:
-        return self.responses + self.retry_stats.retries

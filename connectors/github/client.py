@@ -16,7 +16,7 @@ from github import Auth
 from connectors.base import (
     Transport,
 )
-from connectors.errors import AuthError, RetriesExhausted, Unreachable
+from connectors.errors import AuthError, RetriesExhausted, Unreachable, Vanished
 from connectors.github.batch import (
     _Response,
 )
@@ -28,6 +28,7 @@ from connectors.github.values import (
     _has_next,
     _json,
 )
+from connectors.observe import ResponseObserver
 
 
 class GitHubClient:
@@ -41,24 +42,19 @@ class GitHubClient:
         self._patterns = [re.compile(p, re.IGNORECASE) for p in settings.reference_patterns]
         self._max_wait = float(transport.max_wait)
         self._sleep: Callable[[float], None] = getattr(transport.retry, "sleeper", time.sleep)
-        self._attempts = max(int(getattr(transport.retry, "total", 5) or 5), 1)
-        self._requests = 0
-        self._not_modified = 0
-        self._throttled = 0.0
-        self._remaining: int | None = None
-        self._reset: float | None = None
-        self._redirect: str | None = None
+        self._observer = ResponseObserver.for_transport(transport)
+        self._paced = 0.0
         self._memo: dict[str, str] = {}
+        self._reread: set[str] = set()  # issues whose relations this run has read
         self._gh: Any = None
 
     def stats(self) -> Mapping[str, Any]:
-        retry_stats = getattr(self.transport.retry, "stats", None)
-        retried = int(getattr(retry_stats, "retries", 0) or 0)
+        seen = self._observer
         return {
-            "requests": self._requests + retried,
-            "rate_limit_remaining": self._remaining,
-            "not_modified": self._not_modified,
-            "throttled_seconds": round(self._throttled, 3),
+            "requests": seen.requests,
+            "rate_limit_remaining": seen.rate_limit_remaining,
+            "not_modified": seen.not_modified,
+            "throttled_seconds": round(self._paced + seen.retry_waited, 3),
         }
 
     # -- HTTP ---------------------------------------------------------------------------------
@@ -75,7 +71,7 @@ class GitHubClient:
         self._gh = github.Github(
             base_url=self.settings.base_url.rstrip("/"),
             auth=Auth.Token(token.strip()),
-            retry=self.transport.retry,
+            retry=self.transport.retry,  # the one retry layer (connectors.http.BudgetRetry)
             timeout=max(1, math.ceil(self.transport.timeout)),  # PyGithub asserts an int
             per_page=PER_PAGE,
             seconds_between_requests=None,
@@ -85,7 +81,7 @@ class GitHubClient:
         # PyGithub has no response hook: give its per-host connection class one, on this
         # requester only (name-mangled attribute, checked by the unit tests on upgrade).
         base = requester._Requester__connectionClass
-        hook = self._on_response
+        hook = self._observer.hook
 
         class Hooked(base):  # type: ignore[misc, valid-type]
             def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -94,25 +90,9 @@ class GitHubClient:
 
         requester._Requester__connectionClass = Hooked
 
-    def _on_response(self, response: Any, *args: Any, **kwargs: Any) -> Any:
-        self._requests += 1
-        status = int(response.status_code)
-        if status == 304:
-            self._not_modified += 1
-        if status in (301, 302, 307, 308) and response.headers.get("location"):
-            self._redirect = str(response.headers["location"])
-        remaining = response.headers.get("x-ratelimit-remaining")
-        if remaining is not None and str(remaining).isdigit():
-            self._remaining = int(remaining)
-        reset = response.headers.get("x-ratelimit-reset")
-        if reset is not None and str(reset).isdigit():
-            self._reset = float(reset)
-        self.transport.on_response(response)
-        return response
-
     def _pace(self) -> None:
         """Spread the last ``rate_limit_reserve`` requests until the reset instead of hitting 0."""
-        remaining, reset = self._remaining, self._reset
+        remaining, reset = self._observer.rate_limit_remaining, self._observer.rate_limit_reset
         if remaining is None or reset is None or remaining >= self.settings.rate_limit_reserve:
             return
         left = reset - time.time()
@@ -126,38 +106,36 @@ class GitHubClient:
             )
         wait = min(left + 1 if remaining == 0 else left / remaining, self._max_wait)
         if wait > 0:
-            self._throttled += wait
+            self._paced += wait
             self._sleep(wait)
 
     def _get(
-        self, path: str, params: Mapping[str, Any] | None = None, etag: str | None = None
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        etag: str | None = None,
+        *,
+        per_issue: bool = False,
     ) -> _Response:
-        """One GET: 2xx/304 returned, rate limits retried, 401/403 → AuthError, others returned."""
+        """One GET: 2xx/3xx/404/410 returned, 401/403 → AuthError (``per_issue``: a 403 is
+        returned too: one issue hidden from the token is data, not a failed sync).
+
+        Rate limits, 5xx and resets were already waited out by the retry layer; a 403 that
+        reaches here is a permission answer, and a 429/5xx one the retries gave up on.
+        """
         headers = {"Accept": "application/vnd.github+json"}
         if etag:
             headers["If-None-Match"] = etag
-        for attempt in range(self._attempts + 1):
-            self._pace()
-            self._redirect = None
-            try:
-                status, resp_headers, body = self._gh.requester.requestJson(
-                    "GET", path, dict(params or {}), dict(headers)
-                )
-            except Unreachable as exc:
-                raise Unreachable(
-                    f"github source {self.name!r}: {exc}; check base_url in its [[sources]] table"
-                ) from None
-            data = _json(body)
-            wait = self._secondary_wait(status, resp_headers, data, attempt)
-            if wait is None:
-                break
-            if attempt == self._attempts:
-                raise RetriesExhausted(
-                    f"github source {self.name!r}: still rate limited on {path} after "
-                    f"{attempt + 1} attempts; the next sync resumes where this one stopped"
-                )
-            self._throttled += wait
-            self._sleep(wait)
+        self._pace()
+        self._observer.redirect = None
+        try:
+            status, resp_headers, body = self._gh.requester.requestJson(
+                "GET", path, dict(params or {}), headers
+            )
+        except Unreachable as exc:
+            raise Unreachable(
+                f"github source {self.name!r}: {exc}; check base_url in its [[sources]] table"
+            ) from None
         if status == 401:
             raise AuthError(
                 f"github source {self.name!r}: GitHub rejected the token (401) on GET {path}; "
@@ -168,36 +146,12 @@ class GitHubClient:
                 f"github source {self.name!r}: GET {path} answered {status} after retries; "
                 "the next sync resumes where this one stopped"
             )
-        if status == 403:
+        if status == 403 and not per_issue:
             raise AuthError(
                 f"github source {self.name!r}: access denied (403) on GET {path}; give the "
                 f"token in ${self.settings.token_env} Issues: read on that repository"
             )
-        return _Response(status, resp_headers, data, self._redirect)
-
-    def _secondary_wait(
-        self, status: int, headers: Mapping[str, Any], data: Any, attempt: int
-    ) -> float | None:
-        """Seconds to wait before retrying a rate-limited answer the retry layer handed back."""
-        if status not in (403, 429):
-            return None
-        message = str(data.get("message", "")) if isinstance(data, dict) else ""
-        retry_after = str(headers.get("retry-after", "")).strip()
-        remaining = str(headers.get("x-ratelimit-remaining", ""))
-        if retry_after.isdigit():
-            wait = float(retry_after)
-        elif remaining == "0" and str(headers.get("x-ratelimit-reset", "")).isdigit():
-            wait = float(headers["x-ratelimit-reset"]) - time.time() + 1
-        elif status == 429 or "rate limit" in message.lower():
-            wait = 60.0 * 2**attempt  # GitHub: at least a minute, then exponential
-        else:
-            return None
-        if remaining == "0" and wait > self._max_wait:
-            raise RetriesExhausted(
-                f"github source {self.name!r}: rate limit spent for {wait:.0f}s, longer than the "
-                f"{self._max_wait:.0f}s wait cap; the next sync resumes where this one stopped"
-            )
-        return max(0.0, min(wait, self._max_wait))
+        return _Response(status, resp_headers, _json(body), self._observer.redirect)
 
     def _list(
         self,
@@ -206,16 +160,24 @@ class GitHubClient:
         etag: str | None = None,
         first: _Response | None = None,
     ) -> tuple[_Response, list[Any]]:
-        """A paged list: the first response (for its status/ETag) and all elements."""
+        """One issue's paged sub-resource: the first response (status, ETag) and all elements.
+
+        A 403/404/410 on the first page raises ``Vanished``: the issue is deleted, hidden or
+        was never readable there (the caller asks the issue itself which).
+        """
         if first is None:
-            first = self._get(path, {"per_page": PER_PAGE, **(params or {})}, etag)
+            first = self._get(path, {"per_page": PER_PAGE, **(params or {})}, etag, per_issue=True)
+        if first.status in (403, 404, 410):
+            raise Vanished(f"HTTP {first.status} on {path}")
         if first.status != 200:
             return first, []
         elements = list(first.data) if isinstance(first.data, list) else []
         page, current = 1, first
         while _has_next(current.headers) and len(elements) < 10_000:
             page += 1
-            current = self._get(path, {"per_page": PER_PAGE, **(params or {}), "page": page})
+            current = self._get(
+                path, {"per_page": PER_PAGE, **(params or {}), "page": page}, per_issue=True
+            )
             if current.status != 200 or not isinstance(current.data, list):
                 break
             elements.extend(current.data)

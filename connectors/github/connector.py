@@ -30,6 +30,7 @@ class GitHubConnector(DependencySweep):
     def pages(self, request: SyncRequest) -> Iterator[Page]:
         self._connect()
         self._memo = dict(request.memo)
+        self._reread = set()
         seen: set[str] = set()  # issues listed this run: not "vanished" for the sweep
         full_walk = request.since is None and request.until is None
         pages: Iterator[Page] = self._walk(request, seen, request.census and full_walk)
@@ -49,5 +50,5 @@ class GitHubConnector(DependencySweep):
                 last = Page(census=Census((), complete=True))
         if last is not None:
             yield last
-        if request.mode == "incremental" and self._sweep_due(request, full_walk):
-            yield from self._sweep(request, seen)
+        if request.mode == "incremental":  # the open lists every sync, the full sweep on time
+            yield from self._sweep(request, seen, full=self._sweep_due(request, full_walk))

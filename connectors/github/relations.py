@@ -8,11 +8,14 @@ from typing import Any
 
 from connectors.base import (
     Event,
+    Gone,
     ItemRef,
     Link,
     LinkScope,
+    Move,
     WorkItem,
 )
+from connectors.errors import SkippableError, Vanished
 from connectors.github.batch import (
     _Batch,
     _Episode,
@@ -26,6 +29,7 @@ from connectors.github.values import (
     _iso,
     _memo_json,
     _parent_link,
+    _repo_of,
 )
 
 
@@ -46,16 +50,20 @@ class RelationReader(RecordReader):
             batch.scopes.append(LinkScope(item.tracker_id, "text_reference", "blocked"))
         if not changed:
             return
-        blockers: dict[str, str] = {}
-        summary = raw.get("issue_dependencies_summary")
-        if isinstance(summary, dict):
-            blockers = self._dependencies(
-                batch, repo, raw, me, int(summary.get("total_blocked_by") or 0)
-            )
-        subs = raw.get("sub_issues_summary")
-        if isinstance(subs, dict):
-            self._sub_issues(batch, repo, raw, me, int(subs.get("total") or 0))
-        self._timeline(batch, repo, int(raw["number"]), me, blockers)
+        self._reread.add(item.tracker_id)
+        try:
+            blockers: dict[str, str] = {}
+            summary = raw.get("issue_dependencies_summary")
+            if isinstance(summary, dict):
+                blockers = self._dependencies(
+                    batch, repo, raw, me, int(summary.get("total_blocked_by") or 0)
+                )
+            subs = raw.get("sub_issues_summary")
+            if isinstance(subs, dict):
+                self._sub_issues(batch, repo, raw, me, int(subs.get("total") or 0))
+            self._timeline(batch, repo, int(raw["number"]), me, blockers)
+        except Vanished:  # deleted or hidden since the list named it: data, not a failure
+            self._classify(batch, item.tracker_id, repo, int(raw["number"]))
 
     def _dependencies(
         self, batch: _Batch, repo: str, raw: dict[str, Any], me: ItemRef, total: int
@@ -86,7 +94,7 @@ class RelationReader(RecordReader):
         if first.status == 304:
             return known, False
         if first.status != 200:
-            return known, False  # 404: no dependencies feature (older GHES); 410: gone
+            return known, False  # (403/404/410 raised Vanished in _list)
         found: dict[str, str] = {}
         for blocker in blockers:
             ref = self._issue_ref(blocker, batch)
@@ -175,7 +183,7 @@ class RelationReader(RecordReader):
         blocker_key = f"{repo}#{number}"
         blocker_id = blockers.get(blocker_key.lower())
         if blocker_id is None:
-            resp = self._get(f"/repos/{repo}/issues/{number}")
+            resp = self._get(f"/repos/{repo}/issues/{number}", per_issue=True)
             ref = self._issue_ref(resp.data, batch) if isinstance(resp.data, dict) else None
             if resp.status != 200 or ref is None or ref.tracker_id is None:
                 return
@@ -227,3 +235,31 @@ class RelationReader(RecordReader):
                         removed_at=ep.removed,
                     )
                 )
+
+    def _classify(self, batch: _Batch, tracker_id: str, repo: str, number: int) -> None:
+        """An issue that left the open list without an update we saw, or whose sub-resource
+        answered 403/404/410: moved, gone, or still here (closed; a sub-resource this server
+        lacks)."""
+        resp = self._get(f"/repos/{repo}/issues/{number}", per_issue=True)
+        memo_key = f"etag:blocked_by:{tracker_id}"
+        if resp.status in (403, 404, 410):
+            reason = {
+                410: "deleted (410)",
+                404: "not found or not visible (404)",
+                403: "not visible to the token (403)",
+            }[resp.status]
+            batch.gone.append(Gone(tracker_id, reason))
+        elif resp.status == 200 and isinstance(resp.data, dict):
+            try:
+                new_repo = _repo_of(resp.data)
+            except SkippableError:
+                return
+            new_key = f"{new_repo}#{resp.data.get('number')}"
+            if resp.redirected_to or new_key.lower() != f"{repo}#{number}".lower():
+                batch.moves.append(Move(tracker_id, new_key, resp.data.get("html_url")))
+            else:
+                return  # still here (closed, or reopened elsewhere in the list)
+        else:
+            return
+        if memo_key in self._memo:
+            self._set_memo(batch, memo_key, None)

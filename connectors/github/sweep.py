@@ -1,39 +1,30 @@
-"""The census walk and the conditional dependency sweep over open issues."""
+"""The census walk, and the sweep schedule over the conditional open-issue walk (``openlist``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import timedelta
 
 from connectors.base import (
     Census,
-    Gone,
-    ItemRef,
-    Move,
     Page,
     SyncRequest,
 )
-from connectors.errors import ScopeError, SkippableError
+from connectors.errors import ScopeError, Vanished
 from connectors.github.batch import (
     _Batch,
 )
+from connectors.github.openlist import OpenList
 from connectors.github.settings import (
     PER_PAGE,
 )
 from connectors.github.values import (
     _dt,
     _iso,
-    _memo_json,
-    _repo_of,
-    _total_blocked_by,
-)
-from connectors.github.walk import (
-    IssueWalk,
 )
 
 
-class DependencySweep(IssueWalk):
+class DependencySweep(OpenList):
     """Census of every issue id; re-reads of open issues' dependencies."""
 
     # -- census -------------------------------------------------------------------------------
@@ -72,108 +63,45 @@ class DependencySweep(IssueWalk):
             minutes=self.settings.dependency_sweep_minutes
         )
 
-    def _sweep(self, request: SyncRequest, seen: set[str]) -> Iterator[Page]:
-        """Re-read blocked_by of open issues with blockers; find open issues that vanished."""
+    def _sweep(self, request: SyncRequest, seen: set[str], full: bool) -> Iterator[Page]:
+        """Every sync: the open lists, conditionally, and the relations of issues whose
+        summaries moved since the last walk. On schedule (``full``): blocked_by of every open
+        issue that has or had blockers, for the change a count cannot show (one removed, one
+        added). Both: open issues that left the open list unseen are classified. A repository
+        with no stored walk yet waits for the full sweep (nothing to compare with).
+
+        The open-list memo (ETags, summaries) goes out with the last page, after the links it
+        vouches for: a run that stops half-way re-reads them next time.
+        """
         batch = _Batch()
+        pending: dict[str, str | None] = {}
+        done = set(self._reread)
         for repo in self.settings.repos:
-            previous, current, candidates = self._open_walk(repo, batch)
-            for tracker_id, number in candidates:
+            if not full and f"sweep:{repo}:1" not in self._memo:
+                continue  # nothing stored to compare with: the next full sweep walks it first
+            walk = self._open_walk(repo, pending)
+            for tracker_id, row in walk.current.items():
+                old = walk.previous.get(tracker_id)
+                number = row.number
                 me = self._ref(f"{repo}#{number}", None, tracker_id)
-                found = self._sweep_one(batch, repo, number, me)
-                if found is not None:  # the dependencies changed: their history too
-                    self._timeline(batch, repo, number, me, found)
+                swept = row.blocked_by > 0 or f"etag:blocked_by:{tracker_id}" in self._memo
+                try:
+                    if full and swept:
+                        self._reread_blockers(batch, repo, number, me, done)
+                    if old is not None and tracker_id not in self._reread:
+                        self._moved(batch, repo, me, old, row, done)
+                except Vanished:  # deleted or hidden since the open list named it
+                    self._classify(batch, tracker_id, repo, number)
                 if len(batch.scopes) + len(batch.moves) + len(batch.gone) >= PER_PAGE:
                     yield batch.page()
                     batch = _Batch()
-            for tracker_id in sorted(set(previous) - set(current) - seen):
-                self._classify(batch, tracker_id, repo, previous[tracker_id])
-        batch.memo["sweep:last"] = _iso(request.started_at)
-        yield batch.page()
-
-    def _open_walk(
-        self, repo: str, batch: _Batch
-    ) -> tuple[dict[str, int], dict[str, int], list[tuple[str, int]]]:
-        """Open issues by creation order, each list page conditional on its stored ETag.
-
-        Returns (open ids → numbers at the last sweep, open ids now, (id, number) to re-read).
-        """
-        previous: dict[str, int] = {}
-        current: dict[str, int] = {}
-        candidates: list[tuple[str, int]] = []
-        page = 1
-        while True:
-            memo_key = f"sweep:{repo}:{page}"
-            stored = _memo_json(self._memo.get(memo_key))
-            old_rows = [r for r in stored.get("open", []) if isinstance(r, list) and len(r) == 3]
-            previous.update({str(r[0]): int(r[1]) for r in old_rows})
-            params = {"state": "open", "sort": "created", "direction": "asc", "page": page}
-            resp = self._get(
-                f"/repos/{repo}/issues", {"per_page": PER_PAGE, **params}, stored.get("etag")
-            )
-            if resp.status == 304:
-                rows, count = old_rows, int(stored.get("n", 0))
-            elif resp.status == 200 and isinstance(resp.data, list):
-                rows = [
-                    [e["id"], e["number"], _total_blocked_by(e)]
-                    for e in resp.data
-                    if isinstance(e, dict)
-                    and "pull_request" not in e
-                    and isinstance(e.get("id"), int)
-                    and isinstance(e.get("number"), int)
-                ]
-                count = len(resp.data)
-                value = {"etag": resp.headers.get("etag"), "n": count, "open": rows}
-                self._set_memo(batch, memo_key, json.dumps(value, separators=(",", ":")))
-            else:
-                return previous, current, candidates  # unknown repo state: sweep it next time
-            for tracker_id, number, total in rows:
-                current[str(tracker_id)] = int(number)
-                if total > 0 or f"etag:blocked_by:{tracker_id}" in self._memo:
-                    candidates.append((str(tracker_id), int(number)))
-            if count < PER_PAGE:
-                break
-            page += 1
-        stale = page + 1
-        while f"sweep:{repo}:{stale}" in self._memo:  # the open list got shorter
-            old = _memo_json(self._memo.get(f"sweep:{repo}:{stale}"))
-            previous.update({str(r[0]): int(r[1]) for r in old.get("open", []) if len(r) == 3})
-            self._set_memo(batch, f"sweep:{repo}:{stale}", None)
-            stale += 1
-        return previous, current, candidates
-
-    def _sweep_one(
-        self, batch: _Batch, repo: str, number: int, me: ItemRef
-    ) -> dict[str, str] | None:
-        """One conditional blocked_by read: the blockers when they changed, else None."""
-        path = f"/repos/{repo}/issues/{number}/dependencies/blocked_by"
-        etag = _memo_json(self._memo.get(f"etag:blocked_by:{me.tracker_id}")).get("etag")
-        probe = self._get(path, {"per_page": PER_PAGE}, etag)
-        if probe.status == 304:
-            return None
-        if probe.redirected_to or probe.status in (404, 410):
-            self._classify(batch, str(me.tracker_id), repo, number)
-            return None
-        found, changed = self._blocked_by(batch, repo, number, me, first=probe)
-        return found if changed else None
-
-    def _classify(self, batch: _Batch, tracker_id: str, repo: str, number: int) -> None:
-        """An issue that left the open list without an update we saw: moved, gone or closed."""
-        resp = self._get(f"/repos/{repo}/issues/{number}")
-        memo_key = f"etag:blocked_by:{tracker_id}"
-        if resp.status in (404, 410):
-            reason = "deleted (410)" if resp.status == 410 else "not found or not visible (404)"
-            batch.gone.append(Gone(tracker_id, reason))
-        elif resp.status == 200 and isinstance(resp.data, dict):
-            try:
-                new_repo = _repo_of(resp.data)
-            except SkippableError:
-                return
-            new_key = f"{new_repo}#{resp.data.get('number')}"
-            if resp.redirected_to or new_key.lower() != f"{repo}#{number}".lower():
-                batch.moves.append(Move(tracker_id, new_key, resp.data.get("html_url")))
-            else:
-                return  # still here (closed, or reopened elsewhere in the list)
-        else:
-            return
-        if memo_key in self._memo:
-            self._set_memo(batch, memo_key, None)
+            for tracker_id in sorted(set(walk.previous) - set(walk.current) - seen):
+                self._classify(batch, tracker_id, repo, walk.previous[tracker_id].number)
+        batch.memo.update(pending)
+        if full:
+            batch.memo["sweep:last"] = _iso(request.started_at)
+        page = batch.page()
+        if full or any(
+            (page.memo, page.items, page.links, page.link_scopes, page.moves, page.gone)
+        ):
+            yield page

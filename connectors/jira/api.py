@@ -25,6 +25,7 @@ from connectors.errors import (
 from connectors.jira.settings import (
     JiraSettings,
 )
+from connectors.observe import ResponseObserver
 
 # HTTP: the jira client, our retry adapter, errors mapped to connector errors
 # --------------------------------------------------------------------------------------------
@@ -37,9 +38,7 @@ class JiraApi:
         self.name = name
         self.base = settings.url.rstrip("/")
         self.transport = transport
-        self.responses = 0
-        self.rate_limit_remaining: int | None = None
-        self.near_limit = False  # X-RateLimit-NearLimit: under 20% of the budget left
+        self.observer = ResponseObserver.for_transport(transport)
         token = _secret(name, settings.token_env)
         auth: dict[str, Any] = (
             {"basic_auth": (_secret(name, settings.user_env), token)}
@@ -62,21 +61,21 @@ class JiraApi:
         adapter = HTTPAdapter(max_retries=transport.retry, pool_maxsize=size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.session.hooks["response"].append(self._observe)
-
-    def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.responses += 1
-        remaining = response.headers.get("X-RateLimit-Remaining")
-        if remaining is not None and remaining.isdigit():
-            self.rate_limit_remaining = int(remaining)
-        self.near_limit = response.headers.get("X-RateLimit-NearLimit", "").lower() == "true"
-        self.transport.on_response(response)
+        self.session.hooks["response"].append(self.observer.hook)
 
     @property
     def requests(self) -> int:
         """HTTP attempts: responses seen plus attempts retried inside urllib3."""
-        stats = getattr(self.transport.retry, "stats", None)
-        return self.responses + int(getattr(stats, "retries", 0) or 0)
+        return self.observer.requests
+
+    @property
+    def rate_limit_remaining(self) -> int | None:
+        return self.observer.rate_limit_remaining
+
+    @property
+    def near_limit(self) -> bool:
+        """Jira's ``X-RateLimit-NearLimit``: under 20% of the budget left."""
+        return self.observer.near_limit
 
     def server_info(self) -> dict[str, Any]:
         info: dict[str, Any] = self._call(self.client.server_info, "/rest/api/2/serverInfo")

@@ -3,12 +3,17 @@
 Issue 4's proofs: pull requests never become items; a dependency added without ``updated_at``
 moving is found by the sweep, and a removed one closes its link with the tracker's removal time;
 unchanged dependencies come back as 304s that cost no rate limit; transfers and deletions are
-recorded with history kept; 403/429 storms lose nothing; the Jira ↔ GitHub text reference
-resolves whichever source syncs first (the Jira side is a scripted in-test connector).
+recorded with history kept; an issue deleted or hidden between two calls of one run is marked
+missing and the sync goes on (issue 10 §2); 403/429 storms lose nothing; the Jira ↔ GitHub
+text reference resolves whichever source syncs first (the Jira side is a scripted in-test
+connector).
 """
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,10 +28,11 @@ from connectors import base as rec
 from connectors.github import GitHubConnector
 from model import tables as t
 from model.db import open_engine
+from sync.cli import main
 from sync.config import load
 from sync.engine import SyncEngine
 from tests.engine.scripted import Script, scripted_class, snapshot
-from tests.fakes.fake_github import TOKEN, FakeGitHub
+from tests.fakes.fake_github import TOKEN, FakeGitHub, Fault
 
 pytestmark = pytest.mark.slow
 
@@ -74,6 +80,7 @@ class World:
     engine: SyncEngine
     jira: Script
     sleeps: list[float]
+    config: Path | None = None
 
     def sync(self, source: str = "github", **kw: Any) -> list[Any]:
         return self.engine.sync(source, **kw)
@@ -110,7 +117,7 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, sweep: int = 0, **
     sleeps: list[float] = []
     classes = {"github": GitHubConnector, "jira": scripted_class(jira, "jira")}
     engine = SyncEngine(config, db, sleeper=sleeps.append, connector_classes=classes)  # type: ignore[arg-type]
-    return World(gh, db, engine, jira, sleeps)
+    return World(gh, db, engine, jira, sleeps, path)
 
 
 @pytest.fixture
@@ -374,3 +381,95 @@ def test_cross_tracker_text_reference_resolves_in_either_order(
     world.fake.edit_body(blocked, "No longer blocked.")
     world.sync("github")
     assert world.links("text_reference")[f"jira:PAY-12>{blocked_id}"].removed_at is not None
+
+
+def _after_list(fake: FakeGitHub, repo: str, then: Any) -> None:
+    """Run ``then`` once, right after the first incremental issues list of ``repo`` is answered:
+    between the call that lists an issue and the per-issue calls that follow it."""
+
+    def hook(method: str, path: str, query: dict[str, str]) -> None:
+        if path == f"/repos/{repo}/issues" and "since" in query:
+            fake.after_request.remove(hook)
+            then()
+
+    fake.after_request.append(hook)
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [("deleted", "deleted (410)"), ("hidden", "not visible to the token (403)")],
+    ids=["deleted-410", "hidden-403"],
+)
+def test_issue_vanished_between_two_calls_of_one_run_is_marked_missing_and_the_sync_goes_on(
+    world: World, how: str, reason: str
+) -> None:
+    world.sync()
+    repo = "acme/checkout-web"
+    gone = open_issue(world.fake, repo)
+    later = open_issue(world.fake, repo, skip=(gone,))
+    gone_id, about = world.fake.issue(gone)["id"], rf"/repos/{gone.replace('#', '/issues/')}(/|$)"
+    world.fake.label(gone, "blocked")  # changed: the sync will ask for its timeline
+    world.fake.label(later, "ux")  # changed after it: proves the run went on
+
+    def vanish() -> None:
+        if how == "deleted":
+            world.fake.delete(gone)
+        else:  # the token lost access to it: GitHub answers 403 on everything about it
+            message = "Resource not accessible by personal access token"
+            world.fake.inject(Fault(403, about, 100, {}, message))
+
+    _after_list(world.fake, repo, vanish)
+    mark = len(world.fake.log)
+    [result] = world.sync()
+    assert result.outcome == "success"
+    items = {row.tracker_id: row for row in world.items().values()}
+    assert items[str(gone_id)].missing
+    assert items[str(gone_id)].missing_reason == reason
+    assert "ux" in items[str(world.fake.issue(later)["id"])].labels
+    per_issue = [r for r in world.fake.log[mark:] if re.search(about, r.path)]
+    assert per_issue
+    assert {r.status for r in per_issue} == {410 if how == "deleted" else 403}
+    with Session(world.db) as s:  # history kept
+        assert s.scalar(
+            select(t.Event.id).join(t.WorkItem).where(t.WorkItem.tracker_id == str(gone_id))
+        )
+    world.sync()  # and the next sync is not failed by it either
+    assert world.sync()[0].outcome == "success"
+
+
+def test_dependencies_added_between_sweeps_are_in_the_next_syncs_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10 §3: no full sweep is due, yet the open lists' summaries show what moved."""
+    world = build(tmp_path, monkeypatch, sweep=600)
+    try:
+        had_one = open_issue_without_blockers(world.fake, "acme/checkout-web")
+        first = open_issue(world.fake, "acme/payments-web")
+        world.fake.add_dependency(had_one, first)
+        world.sync()  # the full walk reads every dependency
+        world.sync()  # the first sweep stores the open lists' summaries
+        had_none = open_issue_without_blockers(world.fake, "acme/checkout-web")
+        blocker = open_issue(world.fake, "acme/payments-web", skip=(first,))
+        before = {k: world.fake.issue(k)["updated_at"] for k in (had_one, had_none)}
+        world.fake.add_dependency(had_one, blocker)
+        world.fake.add_dependency(had_none, blocker)
+        assert {k: world.fake.issue(k)["updated_at"] for k in before} == before  # as on GitHub
+        mark = len(world.fake.log)
+        [result] = world.sync()
+        assert result.outcome == "success"
+        assert not [r for r in world.fake.log[mark:] if r.path.endswith("/timeline")][2:], (
+            "only the two issues that moved were re-read"
+        )
+        assert world.config is not None
+        while datetime.now(UTC) <= world.fake.clock:  # mutations may run ahead of it
+            time.sleep(0.05)
+        assert main(["report", "dependencies", "--config", str(world.config)]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        pairs = {(d["blocker"]["key"], d["blocked"]["key"]) for d in doc["dependencies"]}
+        assert {(blocker, had_one), (blocker, had_none)} <= pairs
+        added = world.fake.timeline[world.fake.issue(had_none)["id"]][-1]["created_at"]
+        dated = {d["created_at"] for d in doc["dependencies"] if d["blocked"]["key"] == had_none}
+        assert dated == {added}  # dated by GitHub's timeline, not by when we saw it
+    finally:
+        world.fake.stop()
+        world.db.dispose()

@@ -4,13 +4,16 @@ Serves, shaped like GHSpec (``github/rest-api-description``):
 
 * ``GET /repos/{o}/{r}/issues`` with ``state``/``sort``/``direction``/``since``/``per_page``/
   ``page`` and ``Link`` headers; pull requests included (``pull_request`` key), as GitHub does;
+  every issue carries ``issue_dependencies_summary`` (``blocked_by``/``blocking`` count open
+  ends, ``total_*`` all) and ``sub_issues_summary``, kept current by every mutation;
 * ``GET /repos/{o}/{r}/issues/{n}`` (301 to ``/repositories/{id}/issues/{m}`` after a transfer,
   410 after a deletion, 404 when unknown), and below it ``sub_issues``,
-  ``dependencies/blocked_by`` and ``timeline``;
+  ``dependencies/blocked_by``, ``dependencies/blocking`` and ``timeline``;
 * ETags on every 200 and ``If-None-Match`` → 304, which costs no rate limit;
 * ``x-ratelimit-*`` headers with a decrementing budget; 0 left → 403 "API rate limit exceeded";
 * fault injection (secondary-limit 403s with or without ``Retry-After``, 429s, 5xx, primary
-  exhaustion) and a request log.
+  exhaustion), a request log, and ``after_request`` hooks (``hook(method, path, query)`` after
+  each answer is decided), so a test can change the data between two calls of one run.
 
 Mutation helpers change the data the way GitHub does: labels, bodies, state and transfers bump
 ``updated_at``; **adding or removing a dependency does not** (only the timeline and the
@@ -28,7 +31,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -115,6 +118,7 @@ class FakeGitHub:
         self.blocked_by: dict[int, list[int]] = {}  # blocked id → blocker ids
         self.children: dict[int, list[int]] = {}  # parent id → child ids
         self.timeline: dict[int, list[dict[str, Any]]] = {}
+        self.after_request: list[Callable[[str, str, dict[str, str]], None]] = []
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
         self._next_id = 1_000_000 + seed * 10_000_000
@@ -193,6 +197,11 @@ class FakeGitHub:
         ]
 
     # -- mutations (the way GitHub behaves) -------------------------------------------------------
+
+    @property
+    def clock(self) -> datetime:
+        """The instant of the latest mutation (ahead of the wall clock after a burst)."""
+        return self._clock
 
     def tick(self) -> datetime:
         """The next mutation instant: wall clock, strictly after the previous one."""
@@ -548,6 +557,8 @@ class FakeGitHub:
         with self._lock:
             status, extra, body = self._route(path, query, headers)
             self.log.append(Logged("GET", path, query, headers, status))
+            for hook in self.after_request:
+                hook("GET", path, query)
         api = self.base_url
         web = api[: -len(self.prefix)] if self.prefix else api
         data = (
@@ -666,6 +677,12 @@ class FakeGitHub:
             rows = [self._raw(c) for c in self.children.get(raw["id"], []) if c in self.by_id]
         elif rest == "/dependencies/blocked_by":
             rows = [self._raw(k) for k in self.blocked_by.get(raw["id"], []) if k in self.by_id]
+        elif rest == "/dependencies/blocking":
+            rows = [
+                self._raw(x)
+                for x, ks in self.blocked_by.items()
+                if raw["id"] in ks and x in self.by_id
+            ]
         elif rest == "/timeline":
             rows = self.timeline.get(raw["id"], [])
         else:

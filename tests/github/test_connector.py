@@ -23,6 +23,8 @@ from connectors.base import Link, LinkScope, Page, SyncRequest, Transport
 from connectors.errors import AuthError, RetriesExhausted, ScopeError
 from connectors.github import GitHubConnector, GitHubSettings
 from connectors.http import BudgetRetry
+from tests.fakes.fake_github import TOKEN as FAKE_TOKEN
+from tests.fakes.fake_github import FakeGitHub
 
 API = "https://api.github.com:443"  # PyGithub names the port; responses matches literally
 TOKEN = "ghp_unit_secret_0123456789"
@@ -469,17 +471,20 @@ def test_unknown_repository_is_a_scope_error(rsps: responses.RequestsMock) -> No
         run(make(), request())
 
 
-def test_secondary_limit_403_without_headers_is_waited_out(rsps: responses.RequestsMock) -> None:
-    body = fixture("secondary_rate_limit_403.json")
-    rsps.get(f"{API}/repos/acme/web/issues", status=403, json=body)
-    rsps.get(f"{API}/repos/acme/web/issues", json=[])
-    rsps.get(f"{API}/repos/acme/api/issues", json=[])
-    sleeps = Sleeps()
-    connector = make(sleeps, max_wait=20.0)
-    run(connector, request())
-    assert sleeps == [20.0]  # GitHub asks for at least a minute: capped below the interval
-    assert len(calls(rsps, "/repos/acme/web/issues")) == 2
-    assert connector.stats()["throttled_seconds"] == 20.0
+def test_secondary_limit_403_without_headers_is_waited_out_by_the_retry_layer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Over real HTTP (``responses`` never calls a Retry's sleep): one retry layer waits."""
+    with FakeGitHub(repos=1, issues_per_repo=3) as fake:
+        monkeypatch.setenv("GITHUB_TOKEN", FAKE_TOKEN)
+        fake.secondary_limit(path=r"/issues$", times=1)  # no Retry-After, budget left
+        sleeps = Sleeps()
+        connector = make(sleeps, max_wait=20.0, base_url=fake.base_url, repos=tuple(fake.repos))
+        pages = run(connector, request(since=None, memo={"sweep:last": NOW.isoformat()}))
+        assert sleeps == [20.0]  # GitHub asks for at least a minute: capped below the interval
+        assert [r.status for r in fake.requests(r"/issues$")][:2] == [403, 200]
+        assert sum(len(p.items) for p in pages) == len(list(fake.issues()))
+        assert connector.stats()["throttled_seconds"] == 20.0
 
 
 def test_429_is_retried_by_the_retry_layer_and_every_attempt_counted(
@@ -538,6 +543,42 @@ def test_reserve_zero_never_throttles(rsps: responses.RequestsMock) -> None:
     sleeps = Sleeps()
     run(make(sleeps, rate_limit_reserve=0), request())
     assert sleeps == []
+
+
+# -- an issue that vanished between two calls -------------------------------------------------
+
+
+def test_per_issue_403_marks_that_issue_missing_and_the_page_goes_on(
+    rsps: responses.RequestsMock,
+) -> None:
+    register_web(rsps)
+    hidden = {"message": "Resource not accessible by personal access token"}
+    rsps.replace(
+        responses.GET,
+        f"{API}/repos/acme/web/issues/11/dependencies/blocked_by",
+        status=403,
+        json=hidden,
+    )
+    rsps.get(f"{API}/repos/acme/web/issues/11", status=403, json=hidden)
+    pages = run(make(), request())
+    gone = [(g.tracker_id, g.reason) for p in pages for g in p.gone]
+    assert gone == [("3001", "not visible to the token (403)")]
+    assert links_of(pages, "github_sub_issue")  # issue 10's sub-issues were still read
+    assert {i.tracker_id for p in pages for i in p.items} >= {"3001"}  # history kept: stored
+
+
+def test_sub_resource_404_of_an_issue_that_is_still_there_marks_nothing(
+    rsps: responses.RequestsMock,
+) -> None:
+    register_web(rsps)
+    page = fixture("issues_page_web_with_pr.json")
+    issue_10 = next(i for i in page if i["number"] == 10)
+    rsps.replace(responses.GET, f"{API}/repos/acme/web/issues/10/sub_issues", status=404, json={})
+    rsps.get(f"{API}/repos/acme/web/issues/10", json=issue_10)
+    pages = run(make(), request())
+    assert [g for p in pages for g in p.gone] == []
+    assert links_of(pages, "github_dependency")  # issue 11 read as usual
+    assert calls(rsps, "/repos/acme/web/issues/10")  # asked the issue itself
 
 
 # -- the dependency sweep ----------------------------------------------------------------------
@@ -613,6 +654,7 @@ def test_sweep_waits_for_its_schedule(rsps: responses.RequestsMock) -> None:
     memo = sweep_memo([[3001, 11, 2]])
     run(make(dependency_sweep_minutes=180), request(memo=memo))
     assert not [c for c in rsps.calls if "blocked_by" in c.request.url]
+    open_list_unchanged(rsps)  # every sync walks the open list; this one is still unchanged
     run(make(dependency_sweep_minutes=180), request(memo=memo, full_sweep=True))
     assert [c for c in rsps.calls if "blocked_by" in c.request.url]
 
@@ -645,3 +687,55 @@ def test_sweep_records_transfers_and_deletions_of_vanished_open_issues(
 def test_settings_reject_a_bad_reference_pattern() -> None:
     with pytest.raises(ValueError, match=r"^reference_patterns: '\(' is not a regular expression"):
         GitHubSettings(token_env="T", repos=("acme/web",), reference_patterns=("(",))
+
+
+# -- between sweeps: the open lists' summaries -------------------------------------------------
+
+
+def test_moved_summaries_are_reread_between_sweeps_and_nothing_else(
+    rsps: responses.RequestsMock,
+) -> None:
+    """No sweep due; the open list changed: #10 gained sub-issues, #11 blocks an issue outside
+    the scope now; #11's blocked_by count stayed, so its blockers are not read again."""
+    page = fixture("issues_page_web_with_pr.json")
+    open_now = [i for i in page if i["state"] == "open"]
+    issue_11 = next(i for i in open_now if i["number"] == 11)
+    issue_11["issue_dependencies_summary"]["total_blocking"] = 1
+    rsps.get(  # the since walk: nothing changed
+        f"{API}/repos/acme/web/issues",
+        json=[],
+        match=[matchers.query_param_matcher({"state": "all"}, strict_match=False)],
+    )
+    rsps.get(
+        f"{API}/repos/acme/web/issues",
+        json=open_now,
+        headers={"ETag": 'W/"open-p1-v2"'},
+        match=[matchers.query_param_matcher({"state": "open"}, strict_match=False)],
+    )
+    rsps.get(f"{API}/repos/acme/api/issues", json=[])
+    rsps.get(f"{API}/repos/acme/web/issues/10/sub_issues", json=fixture("sub_issues_web_10.json"))
+    outside = fixture("issue_ops_2_removed_blocker.json")
+    rsps.get(f"{API}/repos/acme/web/issues/11/dependencies/blocking", json=[outside])
+    rows = [[3001, 11, 2, 0, 0], [3000, 10, 0, 0, 0]]
+    memo = {
+        "sweep:last": (NOW - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sweep:acme/web:1": json.dumps({"etag": 'W/"open-p1"', "n": 2, "open": rows}),
+    }
+    pages = run(make(dependency_sweep_minutes=60), request(memo=memo))
+    asked = [urlsplit(c.request.url).path for c in rsps.calls]
+    assert asked == [
+        "/repos/acme/web/issues",
+        "/repos/acme/api/issues",
+        "/repos/acme/web/issues",
+        "/repos/acme/web/issues/11/dependencies/blocking",
+        "/repos/acme/web/issues/10/sub_issues",
+    ]
+    assert {ln.blocked.tracker_id for ln in links_of(pages, "github_sub_issue").values()} == {
+        str(c["id"]) for c in fixture("sub_issues_web_10.json")
+    }
+    [blocks] = links_of(pages, "github_dependency").values()
+    assert (blocks.blocker.tracker_id, blocks.blocked.key) == ("3001", "acme/ops#2")
+    stored = json.loads(pages[-1].memo["sweep:acme/web:1"])
+    assert stored["etag"] == 'W/"open-p1-v2"'
+    assert [3000, 10, 0, 0, 2] in stored["open"]
+    assert "sweep:last" not in pages[-1].memo  # the full sweep is still an hour away

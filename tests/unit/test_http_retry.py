@@ -13,14 +13,15 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from connectors.errors import RetriesExhausted
-from connectors.http import BudgetRetry, RequestCounter, parse_reset, parse_retry_after
+from connectors.http import BudgetRetry, parse_reset, parse_retry_after
+from connectors.observe import ResponseObserver
 
 
 class Script:
-    """Answers each request with the next (status, headers) of the script, then 200."""
+    """Answers each request with the next (status, headers[, body]) of the script, then 200."""
 
     def __init__(self) -> None:
-        self.steps: list[tuple[int, dict[str, str]]] = []
+        self.steps: list[tuple[int, dict[str, str]] | tuple[int, dict[str, str], bytes]] = []
         self.hits = 0
 
 
@@ -31,8 +32,11 @@ def server() -> Iterator[tuple[str, Script]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             script.hits += 1
-            status, headers = script.steps.pop(0) if script.steps else (200, {})
+            step = script.steps.pop(0) if script.steps else (200, {})
+            status, headers = step[0], step[1]
             body = b'{"ok": true}' if status == 200 else b'{"message": "nope"}'
+            if len(step) == 3:
+                body = step[2]
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -53,11 +57,11 @@ def server() -> Iterator[tuple[str, Script]]:
     httpd.server_close()
 
 
-def session_with(retry: BudgetRetry) -> tuple[requests.Session, RequestCounter]:
+def session_with(retry: BudgetRetry) -> tuple[requests.Session, ResponseObserver]:
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
-    counter = RequestCounter(retry.stats)
+    counter = ResponseObserver(retry.stats)
     session.hooks["response"].append(counter.hook)
     return session, counter
 
@@ -125,6 +129,66 @@ def test_permission_403_is_returned_not_retried(server: tuple[str, Script]) -> N
     )
     assert session.get(url, timeout=5).status_code == 403
     assert script.hits == 1
+
+
+def test_permission_403_keeps_its_body_for_the_caller(server: tuple[str, Script]) -> None:
+    url, script = server
+    body = b'{"message": "Resource not accessible by personal access token"}'
+    script.steps = [(403, {}, body)]
+    session, counter = session_with(
+        BudgetRetry.for_run(max_retries=3, max_wait=5, sleeper=lambda s: None)
+    )
+    response = session.get(url, timeout=5)
+    assert (response.status_code, response.content) == (403, body)
+    assert (script.hits, counter.requests) == (1, 1)
+
+
+def test_secondary_limit_named_only_in_the_body_waits_a_minute_doubling(
+    server: tuple[str, Script],
+) -> None:
+    """GitHub's secondary limit may come without Retry-After or a spent budget: the body says
+    it, and GitHub asks for at least a minute, then exponential backoff."""
+    url, script = server
+    body = b'{"message": "You have exceeded a secondary rate limit. Please wait a few minutes."}'
+    left = {"x-ratelimit-remaining": "4200", "x-ratelimit-reset": str(int(time.time()) + 900)}
+    script.steps = [(403, left, body), (403, left, body)]
+    waits: list[float] = []
+    retry = BudgetRetry.for_run(max_retries=3, max_wait=600, sleeper=waits.append)
+    session, counter = session_with(retry)
+    assert session.get(url, timeout=5).status_code == 200
+    assert waits == [60.0, 120.0]
+    assert (script.hits, counter.requests) == (3, 3)  # two retried inside urllib3, counted
+
+
+def test_secondary_limit_wait_is_capped_and_counted_in_the_budget(
+    server: tuple[str, Script],
+) -> None:
+    url, script = server
+    body = b'{"message": "You have exceeded a secondary rate limit."}'
+    script.steps = [(403, {}, body)] * 3
+    waits: list[float] = []
+    retry = BudgetRetry.for_run(max_retries=2, max_wait=20, sleeper=waits.append)
+    session, _ = session_with(retry)
+    with pytest.raises(RetriesExhausted, match="after repeated HTTP 403"):
+        session.get(url, timeout=5)
+    assert waits == [20.0, 20.0]
+    assert retry.stats.waited == 40.0
+
+
+def test_observer_reads_both_trackers_reset_formats(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.steps = [
+        (200, {"x-ratelimit-remaining": "12", "x-ratelimit-reset": "1792567710"}),
+        (200, {"X-RateLimit-Remaining": "7", "X-RateLimit-Reset": "2026-10-21T07:28Z"}),
+        (304, {"ETag": '"v1"'}),
+    ]
+    session, counter = session_with(BudgetRetry.for_run(max_retries=0, max_wait=1))
+    session.get(url, timeout=5)
+    assert (counter.rate_limit_remaining, counter.rate_limit_reset) == (12, 1792567710.0)
+    session.get(url, timeout=5)
+    assert (counter.rate_limit_remaining, counter.rate_limit_reset) == (7, 1792567680.0)
+    session.get(url, timeout=5)
+    assert (counter.responses, counter.not_modified) == (3, 1)
 
 
 def test_rate_limit_403_waits_for_reset(server: tuple[str, Script]) -> None:

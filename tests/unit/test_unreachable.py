@@ -116,3 +116,36 @@ def test_refused_connection_to_github_names_base_url(monkeypatch: pytest.MonkeyP
     assert message.startswith("github source 'github': cannot reach 127.0.0.1: ")
     assert "check base_url" in message
     assert len(sleeps) == 1
+
+
+def run_github(base_url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[float]]:
+    monkeypatch.setenv("U_GH_TOKEN", "t0ken")
+    settings = GitHubSettings(token_env="U_GH_TOKEN", repos=("acme/web",), base_url=base_url)
+    sleeps: list[float] = []
+    conn = GitHubConnector("github", settings, transport(sleeps))
+    started = time.monotonic()
+    with pytest.raises(Unreachable) as info:
+        list(conn.pages(request()))
+    assert time.monotonic() - started < 10
+    message = str(info.value)
+    assert "check base_url" in message
+    assert "t0ken" not in message
+    assert "\n" not in message
+    return message, sleeps
+
+
+def test_unresolvable_github_host_gives_up_after_one_quick_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message, sleeps = run_github("https://trainyard-nowhere.invalid/api/v3", monkeypatch)
+    assert message.startswith("github source 'github': cannot reach trainyard-nowhere.invalid: ")
+    assert "does not resolve" in message
+    assert len(sleeps) == 1
+
+
+def test_tls_failure_to_github_is_not_retried_patiently(
+    not_tls: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message, sleeps = run_github(f"https://127.0.0.1:{not_tls}", monkeypatch)
+    assert "TLS" in message
+    assert len(sleeps) <= 1
