@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -41,12 +42,9 @@ class JiraConnector:
         return self._api
 
     def stats(self) -> Mapping[str, Any]:
-        if self._api is None:
-            return {"requests": 0, "rate_limit_remaining": None}
-        return {
-            "requests": self._api.requests,
-            "rate_limit_remaining": self._api.rate_limit_remaining,
-        }
+        api = self._api
+        remaining = api.rate_limit_remaining if api else None
+        return {"requests": api.requests if api else 0, "rate_limit_remaining": remaining}
 
     # -- entry point ------------------------------------------------------------------------
 
@@ -88,12 +86,11 @@ class JiraConnector:
         state = sweep_state(request.memo, request.full_sweep, request.started_at)
         if state is None:
             return
-        scope = self._scope_ids
+        scope, self._scope_ids = self._scope_ids, None
         if scope is None:  # no census this run: list the scope's ids (5000 a request)
             jql = self._jql(request, True, "created ASC, key ASC")
             walk = cloud_census(self.api, jql) if cloud else dc_census(self.api, self.name, jql)
             scope = [(e.tracker_id, e.key) for entries in walk for e in entries]
-        self._scope_ids = None
         cap = None if request.mode == "backfill" else self.settings.sweep_per_run
         pacer = Pacer(self.api, self.settings.rate_limit_reserve, cap)
         yield from sweep_pages(scope, state, self._remotes, self._reader, pacer)
@@ -157,55 +154,75 @@ class JiraConnector:
         request: SyncRequest,
         full: bool,
         census_walk: Iterator[list[CensusEntry]],
-        fetch: Callable[[Sequence[CensusEntry], SyncRequest], Batch],
+        get: Callable[[list[str]], Any],
+        read: Callable[[list[str], Any, SyncRequest], Batch],
         by_updated: bool,
     ) -> Iterator[Page]:
         """Census pages → record pages of ≤100 changed issues. When the walk is ordered by
         ``updated``, each page's cursor is the ``updated`` of the last census entry it covers:
-        every earlier entry is then stored (fetched now, or unchanged since it was stored)."""
+        every earlier entry is then stored (fetched now, or unchanged since it was stored).
+        The bulk reads of the next page (``get``: HTTP only) are under way on a thread of
+        their own while this page is read into records (``read``) and stored."""
         census = self._wants_census(request, full)
         if census:
             self._scope_ids = []
-        for entries in census_walk:
-            changed = {e.tracker_id for e in self._changed(request, entries)}
-            if self._scope_ids is not None:
-                self._scope_ids.extend((e.tracker_id, e.key) for e in entries)
-            todo: list[CensusEntry] = []
-            for index, entry in enumerate(entries):
-                if entry.tracker_id in changed:
-                    todo.append(entry)
-                last = index == len(entries) - 1
-                if len(todo) < BULK and not last:
-                    continue
-                batch = fetch(todo, request) if todo else Batch()
-                extra: dict[str, Any] = {}
-                if by_updated and entry.updated is not None:
-                    extra["cursor"] = entry.updated
-                if last and census:
-                    extra["census"] = Census(tuple(e.tracker_id for e in entries))
-                yield batch.page(**extra)
-                todo = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-prefetch") as ahead:
+            for entries in census_walk:
+                if self._scope_ids is not None:
+                    self._scope_ids.extend((e.tracker_id, e.key) for e in entries)
+                chunks = self._chunks(request, entries)
+                nxt = ahead.submit(get, chunks[0][0]) if chunks[0][0] else None
+                for index, (ids, entry) in enumerate(chunks):
+                    payload = nxt.result() if nxt is not None else None
+                    more = chunks[index + 1][0] if index + 1 < len(chunks) else None
+                    nxt = ahead.submit(get, more) if more else None
+                    batch = read(ids, payload, request) if ids else Batch()
+                    extra: dict[str, Any] = {}
+                    if by_updated and entry.updated is not None:
+                        extra["cursor"] = entry.updated
+                    if index == len(chunks) - 1 and census:
+                        extra["census"] = Census(tuple(e.tracker_id for e in entries))
+                    yield batch.page(**extra)
         if census:
             yield Page(census=Census((), complete=True))
+
+    def _chunks(
+        self, request: SyncRequest, entries: Sequence[CensusEntry]
+    ) -> list[tuple[list[str], CensusEntry]]:
+        """A census page as record pages: (changed ids, ≤100; the last entry the page covers)."""
+        changed = {e.tracker_id for e in self._changed(request, entries)}
+        chunks: list[tuple[list[str], CensusEntry]] = []
+        todo: list[str] = []
+        for index, entry in enumerate(entries):
+            if entry.tracker_id in changed:
+                todo.append(entry.tracker_id)
+            if len(todo) == BULK or index == len(entries) - 1:
+                chunks.append((todo, entry))
+                todo = []
+        return chunks
 
     # -- Cloud --------------------------------------------------------------------------------
 
     def _cloud_walk(self, request: SyncRequest, full: bool) -> Iterator[Page]:
         jql = self._jql(request, full, "updated ASC, key ASC")
+        walk = cloud_census(self.api, jql)
         return self._census_pages(
-            request, full, cloud_census(self.api, jql), self._cloud_fetch, by_updated=True
+            request, full, walk, self._cloud_get, self._cloud_read, by_updated=True
         )
 
     def _issue_fields(self) -> list[str]:
         wanted = [self._fields.id_named(n) for n in self.settings.objective_field_names()]
         return [*ISSUE_FIELDS, *self._fields.custom_ids(), *(i for i in wanted if i)]
 
-    def _cloud_fetch(self, todo: Sequence[CensusEntry], request: SyncRequest) -> Batch:
-        ids = [e.tracker_id for e in todo]
-        issues = self._bulkfetch(ids)
-        if issues and self._stale_fields(issues) and self._rediscover(cloud=True):
+    def _cloud_get(self, ids: list[str]) -> Any:
+        fields = self._issue_fields()
+        return fields, self._bulkfetch(ids, fields), bulk_changelogs(self.api, ids)
+
+    def _cloud_read(self, ids: list[str], payload: Any, request: SyncRequest) -> Batch:
+        asked, issues, histories = payload
+        stale = issues and self._stale_fields(issues) and self._rediscover(cloud=True)
+        if stale or asked != self._issue_fields():  # (fetched ahead, before a rediscovery)
             issues = self._bulkfetch(ids)
-        histories = bulk_changelogs(self.api, [str(i.get("id")) for i in issues])
         batch = Batch()
         for raw in issues:
             self._read_issue(raw, histories.get(str(raw.get("id")), []), request, batch)
@@ -213,8 +230,10 @@ class JiraConnector:
         self._one_hop(batch, cloud=True)
         return batch
 
-    def _bulkfetch(self, ids: Sequence[str]) -> list[dict[str, Any]]:
-        body = {"issueIdsOrKeys": list(ids), "fields": self._issue_fields()}
+    def _bulkfetch(
+        self, ids: Sequence[str], fields: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        body = {"issueIdsOrKeys": list(ids), "fields": fields or self._issue_fields()}
         data = self.api.post("/rest/api/3/issue/bulkfetch", body)
         issues = data.get("issues") if isinstance(data, Mapping) else None
         return [i for i in issues or [] if isinstance(i, dict)]
@@ -238,7 +257,7 @@ class JiraConnector:
     ) -> None:
         """One issue → records, or a quarantine entry; the rest of the page goes on."""
         label = str(raw.get("key") or raw.get("id") or "?")
-        mark = (len(batch.items), len(batch.events), len(batch.links), len(batch.scopes))
+        mark = batch.mark()
         try:
             comments = _comments(raw)
             item, sprints = self._reader.item(raw, comments, in_scope)
@@ -252,7 +271,7 @@ class JiraConnector:
             )
             self._reader.links(raw, changes, batch)
         except (SkippableError, KeyError, TypeError, AttributeError, ValueError) as exc:
-            self._rollback(batch, mark)
+            batch.rollback(mark)
             reason = str(exc) if isinstance(exc, SkippableError) else f"{type(exc).__name__}: {exc}"
             batch.quarantined.append(Quarantined(label, reason[:500]))
             return
@@ -263,22 +282,13 @@ class JiraConnector:
         if remote_changed:  # its history shows a remote link: read them now, not in the sweep
             batch.remote_ids.append((item.tracker_id, item.key))
 
-    @staticmethod
-    def _rollback(batch: Batch, mark: tuple[int, int, int, int]) -> None:
-        del batch.items[mark[0] :]
-        del batch.events[mark[1] :]
-        del batch.scopes[mark[3] :]
-        # links is a dict: a half-read issue only ever adds keys it owns
-        for key in list(batch.links)[mark[2] :]:
-            del batch.links[key]
-
     def _one_hop(self, batch: Batch, cloud: bool) -> None:
         """Linked issues outside the scope, not stored yet: fetch them once, as in_scope=False."""
         stored_ids = {i.tracker_id for i in batch.items}
         wanted = [i for i in batch.outside if i not in stored_ids and i not in self._hop_ids]
         if not wanted:
             return
-        known = self._stored(wanted)
+        known = self._request.stored_updated(wanted)
         wanted = [i for i in wanted if i not in known]
         for start in range(0, len(wanted), BULK):
             chunk = wanted[start : start + BULK]
@@ -295,21 +305,22 @@ class JiraConnector:
                 for sprint in sprints:
                     batch.sprints[sprint.tracker_id] = sprint
 
-    def _stored(self, ids: Sequence[str]) -> Mapping[str, datetime]:
-        return self._request.stored_updated(ids)
-
     # -- Data Center --------------------------------------------------------------------------
 
     def _dc_walk(self, request: SyncRequest, full: bool) -> Iterator[Page]:
         jql = self._jql(request, full, "created ASC, key ASC")
+        walk = dc_census(self.api, self.name, jql)
         return self._census_pages(
-            request, full, dc_census(self.api, self.name, jql), self._dc_fetch, by_updated=False
+            request, full, walk, self._dc_get, self._dc_read, by_updated=False
         )
 
-    def _dc_fetch(self, todo: Sequence[CensusEntry], request: SyncRequest) -> Batch:
-        ids = [e.tracker_id for e in todo]
-        issues = self._dc_by_ids(ids, changelog=True)
-        if issues and self._stale_fields(issues) and self._rediscover(cloud=False):
+    def _dc_get(self, ids: list[str]) -> Any:
+        return self._issue_fields(), self._dc_by_ids(ids, changelog=True)
+
+    def _dc_read(self, ids: list[str], payload: Any, request: SyncRequest) -> Batch:
+        asked, issues = payload
+        stale = issues and self._stale_fields(issues) and self._rediscover(cloud=False)
+        if stale or asked != self._issue_fields():  # (fetched ahead, before a rediscovery)
             issues = self._dc_by_ids(ids, changelog=True)
         batch = Batch()
         # truncated changelogs are completed per issue, in the pool; each call notes what it

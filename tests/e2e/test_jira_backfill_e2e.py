@@ -172,7 +172,7 @@ def test_concurrency_bounds_the_per_issue_calls_in_flight(
     db, engine = engine_for(tmp_path, fake, clock, monkeypatch, extra=f"concurrency = {workers}")
     fake.fault("slow", path="/remotelink", times=24, delay=0.05)
     engine.backfill("jira")
-    assert fake.peak_in_flight == workers
+    assert fake.peak_in_flight["/rest/api/{id}/issue/{id}/remotelink"] == workers
     assert len(remote_calls(fake)) == len(scope_ids(db))  # each issue once, none lost
 
 

@@ -294,8 +294,9 @@ class FakeJira:
         self.clock = clock or (lambda: int(time.time() * 1000))
         self.lock = threading.RLock()
         self.requests: list[Logged] = []
-        self.in_flight = 0  # requests being served now, and the most at once
-        self.peak_in_flight = 0
+        # requests being served now and the most at once, by route ("/rest/api/2/issue/{id}")
+        self.in_flight: Counter[str] = Counter()
+        self.peak_in_flight: Counter[str] = Counter()
         # rate-limit headers on every answer (tests lower them to make a client pace itself)
         self.rate_headers: dict[str, str] = {"X-RateLimit-Remaining": "4999"}
         self.faults: list[Fault] = []
@@ -1424,14 +1425,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         fake = self.fake
+        route = re.sub(r"/\d+", "/{id}", urlparse(self.path).path)
         with fake.lock:
-            fake.in_flight += 1
-            fake.peak_in_flight = max(fake.peak_in_flight, fake.in_flight)
+            fake.in_flight[route] += 1
+            fake.peak_in_flight[route] = max(fake.peak_in_flight[route], fake.in_flight[route])
         try:
             self._answer(method)
         finally:
             with fake.lock:
-                fake.in_flight -= 1
+                fake.in_flight[route] -= 1
 
     def _answer(self, method: str) -> None:
         fake = self.fake
