@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from connectors.base import Census, LinkScope, Page, Quarantined, SyncRequest, Transport
+from connectors.base import LinkScope, Page, Quarantined, SyncRequest, Transport
 from connectors.errors import FatalError, SkippableError
 from connectors.jira.api import JiraApi
 from connectors.jira.batch import Batch
 from connectors.jira.census import CensusEntry, cloud_census, dc_census, dc_search
 from connectors.jira.changelog import bulk_changelogs, dc_histories
 from connectors.jira.fields import FieldMap
+from connectors.jira.pipeline import Chunk, chunk_entries, record_pages
 from connectors.jira.pool import each
 from connectors.jira.reader import IssueReader
 from connectors.jira.settings import BULK, ISSUE_FIELDS, MEMO_KEY, ORDER_BY_RE, JiraSettings
-from connectors.jira.sweep import Pacer, RemoteLinks, sweep_pages, sweep_state
+from connectors.jira.sweep import (
+    Pacer,
+    RemoteLinks,
+    shows_remote_link,
+    sweep_pages,
+    sweep_state,
+)
 from connectors.jira.values import _comments, epoch_ms
 
 
@@ -158,48 +164,24 @@ class JiraConnector:
         read: Callable[[list[str], Any, SyncRequest], Batch],
         by_updated: bool,
     ) -> Iterator[Page]:
-        """Census pages → record pages of ≤100 changed issues. When the walk is ordered by
-        ``updated``, each page's cursor is the ``updated`` of the last census entry it covers:
-        every earlier entry is then stored (fetched now, or unchanged since it was stored).
-        The bulk reads of the next page (``get``: HTTP only) are under way on a thread of
-        their own while this page is read into records (``read``) and stored."""
+        """Census pages → record pages (``connectors.jira.pipeline``)."""
         census = self._wants_census(request, full)
-        if census:
-            self._scope_ids = []
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-prefetch") as ahead:
-            for entries in census_walk:
-                if self._scope_ids is not None:
-                    self._scope_ids.extend((e.tracker_id, e.key) for e in entries)
-                chunks = self._chunks(request, entries)
-                nxt = ahead.submit(get, chunks[0][0]) if chunks[0][0] else None
-                for index, (ids, entry) in enumerate(chunks):
-                    payload = nxt.result() if nxt is not None else None
-                    more = chunks[index + 1][0] if index + 1 < len(chunks) else None
-                    nxt = ahead.submit(get, more) if more else None
-                    batch = read(ids, payload, request) if ids else Batch()
-                    extra: dict[str, Any] = {}
-                    if by_updated and entry.updated is not None:
-                        extra["cursor"] = entry.updated
-                    if index == len(chunks) - 1 and census:
-                        extra["census"] = Census(tuple(e.tracker_id for e in entries))
-                    yield batch.page(**extra)
-        if census:
-            yield Page(census=Census((), complete=True))
+        scope: list[tuple[str, str]] | None = [] if census else None
+        self._scope_ids = scope  # the sweep pass reuses the census
 
-    def _chunks(
-        self, request: SyncRequest, entries: Sequence[CensusEntry]
-    ) -> list[tuple[list[str], CensusEntry]]:
-        """A census page as record pages: (changed ids, ≤100; the last entry the page covers)."""
-        changed = {e.tracker_id for e in self._changed(request, entries)}
-        chunks: list[tuple[list[str], CensusEntry]] = []
-        todo: list[str] = []
-        for index, entry in enumerate(entries):
-            if entry.tracker_id in changed:
-                todo.append(entry.tracker_id)
-            if len(todo) == BULK or index == len(entries) - 1:
-                chunks.append((todo, entry))
-                todo = []
-        return chunks
+        def chunks(entries: Sequence[CensusEntry]) -> list[Chunk]:
+            if scope is not None:
+                scope.extend((e.tracker_id, e.key) for e in entries)
+            return chunk_entries(entries, {e.tracker_id for e in self._changed(request, entries)})
+
+        return record_pages(
+            census_walk,
+            chunks,
+            get,
+            lambda ids, payload: read(ids, payload, request),
+            by_updated=by_updated,
+            census=census,
+        )
 
     # -- Cloud --------------------------------------------------------------------------------
 
@@ -215,18 +197,25 @@ class JiraConnector:
         return [*ISSUE_FIELDS, *self._fields.custom_ids(), *(i for i in wanted if i)]
 
     def _cloud_get(self, ids: list[str]) -> Any:
+        """The bulk reads of one page, and the remote links its histories ask for."""
         fields = self._issue_fields()
-        return fields, self._bulkfetch(ids, fields), bulk_changelogs(self.api, ids)
+        issues, histories = self._bulkfetch(ids, fields), bulk_changelogs(self.api, ids)
+        links = [
+            i
+            for i in map(str, (r.get("id") for r in issues))
+            if shows_remote_link(histories.get(i, ()), self._since(i))
+        ]
+        return fields, issues, histories, self._remotes.ahead(links)
 
     def _cloud_read(self, ids: list[str], payload: Any, request: SyncRequest) -> Batch:
-        asked, issues, histories = payload
+        asked, issues, histories, ready = payload
         stale = issues and self._stale_fields(issues) and self._rediscover(cloud=True)
         if stale or asked != self._issue_fields():  # (fetched ahead, before a rediscovery)
             issues = self._bulkfetch(ids)
         batch = Batch()
         for raw in issues:
             self._read_issue(raw, histories.get(str(raw.get("id")), []), request, batch)
-        self._remotes.fetch(batch.remote_ids, self._reader, batch)
+        self._remotes.fetch(batch.remote_ids, self._reader, batch, ready)
         self._one_hop(batch, cloud=True)
         return batch
 
@@ -261,13 +250,8 @@ class JiraConnector:
         try:
             comments = _comments(raw)
             item, sprints = self._reader.item(raw, comments, in_scope)
-            # remote links are read when the history shows one after the stored version of
-            # this issue (any, for a new one; that version saw changes up to its `updated`);
-            # the others come from the sweep pass
-            stored_at = self._stored_at.get(item.tracker_id)
-            after = stored_at + timedelta(microseconds=1) if stored_at else None
             changes, remote_changed = self._reader.history(
-                item.tracker_id, histories, comments, after, batch
+                item.tracker_id, histories, comments, self._since(item.tracker_id), batch
             )
             self._reader.links(raw, changes, batch)
         except (SkippableError, KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -281,6 +265,13 @@ class JiraConnector:
             batch.sprints[sprint.tracker_id] = sprint
         if remote_changed:  # its history shows a remote link: read them now, not in the sweep
             batch.remote_ids.append((item.tracker_id, item.key))
+
+    def _since(self, iid: str) -> datetime | None:
+        """Remote links are read when the history shows one after the stored version of the
+        issue (any, for a new one; that version saw changes up to its ``updated``); the
+        others come from the sweep pass."""
+        stored_at = self._stored_at.get(iid)
+        return stored_at + timedelta(microseconds=1) if stored_at else None
 
     def _one_hop(self, batch: Batch, cloud: bool) -> None:
         """Linked issues outside the scope, not stored yet: fetch them once, as in_scope=False."""

@@ -25,12 +25,30 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import Gone, Page
-from connectors.errors import Vanished
+from connectors.errors import SkippableError, Vanished
 from connectors.jira.api import JiraApi
 from connectors.jira.batch import Batch
 from connectors.jira.pool import each
 from connectors.jira.reader import IssueReader
-from connectors.jira.settings import BULK, SWEEP_KEY
+from connectors.jira.settings import BULK, REMOTE_LINK_FIELDS, SWEEP_KEY
+from connectors.jira.values import parse_time
+
+Answer = list[dict[str, Any]] | Vanished
+
+
+def shows_remote_link(histories: Iterable[Mapping[str, Any]], after: datetime | None) -> bool:
+    """Whether a history shows a remote link change at or after ``after`` (None: ever), as
+    ``connectors.jira.history.read_history`` decides it."""
+    for hist in histories:
+        items = hist.get("items") or ()
+        if not any(str(i.get("field")) in REMOTE_LINK_FIELDS for i in items):
+            continue
+        try:
+            if after is None or parse_time(hist.get("created"), "history created") >= after:
+                return True
+        except SkippableError:
+            return False  # the issue is quarantined when read
+    return False
 
 
 def id_order(tracker_id: str) -> tuple[int, str]:
@@ -46,19 +64,39 @@ class RemoteLinks:
         self.workers = workers
         self.done: set[str] = set()  # read (or found gone) this run
 
-    def fetch(self, wanted: Iterable[tuple[str, str]], reader: IssueReader, batch: Batch) -> int:
-        """Remote links of ``(id, key)`` pairs into ``batch``; returns the requests made."""
-        todo = [(iid, key) for iid, key in dict(wanted).items() if iid not in self.done]
-        self.done.update(iid for iid, _ in todo)
-        answers = each(self._read, [iid for iid, _ in todo], self.workers)
-        for (iid, key), answer in zip(todo, answers, strict=True):
+    def ahead(self, ids: Iterable[str]) -> dict[str, Answer]:
+        """Read before the page is read into records (on the prefetch thread); ``fetch``
+        takes these answers as ``ready``."""
+        todo = [iid for iid in dict.fromkeys(ids) if iid not in self.done]
+        self.done.update(todo)
+        return dict(zip(todo, each(self._read, todo, self.workers), strict=True))
+
+    def fetch(
+        self,
+        wanted: Iterable[tuple[str, str]],
+        reader: IssueReader,
+        batch: Batch,
+        ready: Mapping[str, Answer] | None = None,
+    ) -> int:
+        """Remote links of ``(id, key)`` pairs into ``batch`` (answers read ahead are used,
+        the others read now); returns the requests made now."""
+        ready = ready or {}
+        todo = [
+            (iid, key) for iid, key in dict(wanted).items() if iid in ready or iid not in self.done
+        ]
+        fresh = [iid for iid, _ in todo if iid not in ready]
+        self.done.update(fresh)
+        answers = {**ready, **dict(zip(fresh, each(self._read, fresh, self.workers), strict=True))}
+        for iid, key in todo:
+            answer = answers[iid]
             if isinstance(answer, Vanished):  # deleted since listed: missing, not a failure
                 batch.gone.append(Gone(iid, str(answer)))
             else:
                 reader.remote_links(iid, key, answer, batch)
-        return len(todo)
+        self.done.difference_update(set(ready) - {iid for iid, _ in todo})  # read, not used
+        return len(fresh)
 
-    def _read(self, iid: str) -> list[dict[str, Any]] | Vanished:
+    def _read(self, iid: str) -> Answer:
         try:
             return self.api.remote_links(iid)
         except Vanished as exc:
