@@ -88,9 +88,11 @@ class JiraConnector:
         yield from self._sweep(request, cloud)
 
     def _sweep(self, request: SyncRequest, cloud: bool) -> Iterator[Page]:
-        """The remote-link sweep pass (``connectors.jira.sweep``), after the run's data."""
+        """The remote-link sweep pass (``connectors.jira.sweep``), after the run's data; not in
+        a backfill of a window (it reloads a slice: sweeping the scope is not its job)."""
         state = sweep_state(request.memo, request.full_sweep, request.started_at)
-        if state is None:
+        window = request.mode == "backfill" and not request.census
+        if state is None or (window and not request.full_sweep):
             return
         scope, self._scope_ids = self._scope_ids, None
         if scope is None:  # no census this run: list the scope's ids (5000 a request)
@@ -214,7 +216,7 @@ class JiraConnector:
             issues = self._bulkfetch(ids)
         batch = Batch()
         for raw in issues:
-            self._read_issue(raw, histories.get(str(raw.get("id")), []), request, batch)
+            self._read_issue(raw, histories.get(str(raw.get("id")), []), batch)
         self._remotes.fetch(batch.remote_ids, self._reader, batch, ready)
         self._one_hop(batch, cloud=True)
         return batch
@@ -240,7 +242,6 @@ class JiraConnector:
         self,
         raw: Mapping[str, Any],
         histories: Sequence[Mapping[str, Any]],
-        request: SyncRequest,
         batch: Batch,
         in_scope: bool = True,
     ) -> None:
@@ -325,7 +326,7 @@ class JiraConnector:
         for raw, note, histories in zip(issues, notes, logs, strict=True):
             batch.gone.extend(note.gone)
             batch.quarantined.extend(note.quarantined)
-            self._read_issue(raw, histories, request, batch)
+            self._read_issue(raw, histories, batch)
         self._remotes.fetch(batch.remote_ids, self._reader, batch)
         self._one_hop(batch, cloud=False)
         return batch

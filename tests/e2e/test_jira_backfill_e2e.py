@@ -250,3 +250,18 @@ def test_the_first_incremental_after_a_backfill_costs_what_a_no_change_sync_cost
     paths = [r.path for r in fake.requests]
     assert len(paths) <= 2 + 2 * math.ceil(len(changed) / 100), paths
     assert not any(p.endswith("/remotelink") for p in paths)
+
+
+def test_a_backfill_window_leaves_the_sweep_pass_alone(
+    tmp_path: Path, cloud_fake: FakeJira, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = cloud_fake
+    db, engine = engine_for(tmp_path, fake, clock, monkeypatch, extra="sweep_per_run = 30")
+    engine.sync("jira")
+    position = sweep_memo(db)
+    assert position is not None  # in progress
+    clock.tick(minutes=5)
+    fake.requests.clear()
+    engine.backfill("jira", since=clock.now - timedelta(days=200), until=clock.now)
+    assert remote_calls(fake) == []  # a window reloads a slice; the sweep waits for a sync
+    assert sweep_memo(db) == position
