@@ -148,7 +148,7 @@ class JiraConnector:
 
     def _changed(self, request: SyncRequest, entries: Sequence[CensusEntry]) -> list[CensusEntry]:
         stored = request.stored_updated([e.tracker_id for e in entries])
-        self._stored_at = stored  # for this census page's reads (remote links: see _read_issue)
+        self._stored_at = stored  # for this census page's reads (remote links: see _since)
         return [
             e
             for e in entries
