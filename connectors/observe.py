@@ -10,8 +10,9 @@ seconds on GitHub and ISO-8601 on Jira, kept here as epoch seconds for both.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.http import RetryStats, reset_epoch
@@ -34,6 +35,9 @@ class ResponseObserver:
     rate_limit_remaining: int | None = None
     rate_limit_reset: float | None = None  # epoch seconds
     redirect: str | None = None  # Location of the last 3xx (PyGithub follows it silently)
+    near_limit: bool = False  # Jira's X-RateLimit-NearLimit on the last answer
+    # answers arrive on several threads when per-issue calls run in a pool (connectors.jira.pool)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def for_transport(cls, transport: Any) -> ResponseObserver:
@@ -51,7 +55,8 @@ class ResponseObserver:
         return response
 
     def observe(self, status: int, headers: Mapping[str, Any]) -> None:
-        self.responses += 1
+        with self._lock:
+            self.responses += 1
         if status == 304:
             self.not_modified += 1
         if status in REDIRECTS and headers.get("location"):
@@ -62,6 +67,7 @@ class ResponseObserver:
         reset = headers.get("x-ratelimit-reset")
         if reset is not None:
             self.rate_limit_reset = reset_epoch(str(reset))
+        self.near_limit = str(headers.get("x-ratelimit-nearlimit", "")).lower() == "true"
 
     @property
     def requests(self) -> int:

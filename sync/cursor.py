@@ -6,7 +6,8 @@
 * Sorted streams advance the cursor per committed page; a connector yields ``Page.cursor=None``
   until it can promise that everything before the cursor is stored.
 * A backfill window (``--since``/``--until``) keeps its own resume cursor and never moves the
-  incremental one.
+  incremental one. The first incremental run after a whole-scope backfill starts at that
+  backfill's cursor: everything before it is stored, so re-reading the scope would fetch nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ def advance(
         return current
     capped = min(reached, started_at)
     return capped if current is None or capped > current else current
+
+
+def first_incremental(backfill: datetime | None, window: str | None) -> datetime | None:
+    """Where an incremental run without a cursor of its own starts: at a whole-scope
+    backfill's cursor (a bounded window's cursor says nothing about the rest of the scope)."""
+    return backfill if window == window_label(None, None) else None
 
 
 def completed(current: datetime | None, started_at: datetime) -> datetime:

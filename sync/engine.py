@@ -276,12 +276,15 @@ class _Run:
         lookback = timedelta(minutes=cfg.lookback_minutes)
         with Session(self.e.db) as session:
             state = session.get(t.SyncState, (self.source_id, self.state_mode))
+            loaded = session.get(t.SyncState, (self.source_id, "backfill"))
             memo = memo_view(session, self.source_id)
             census_due = self._due(session, "census", timedelta(hours=cfg.census_hours))
             sweep_due = self._due(session, "full_sweep", timedelta(hours=cfg.full_sweep_hours))
         since, until = self.window
         if self.mode == "incremental":
             stored = state.cursor if state else None
+            if stored is None and loaded is not None:
+                stored = cur.first_incremental(loaded.cursor, loaded.window)
             fetch_since = cur.fetch_since(stored, lookback)
             census = census_due or stored is None or force_census
         else:

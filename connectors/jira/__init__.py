@@ -3,7 +3,9 @@
 Modules: ``settings`` (source keys, API constants), ``values`` (parsing Jira values),
 ``fields`` (custom field discovery), ``api`` (HTTP client), ``batch`` (a page under
 construction), ``reader`` (issue JSON and histories to records), ``census`` (the id listing
-of a scope), ``probe`` (keys links name that nothing stored has, asked one by one) and
+of a scope), ``pipeline`` (census pages into record pages, the next page fetched while one is
+stored), ``pool`` (bounded concurrency for per-issue calls), ``sweep`` (remote links and their
+resumable sweep pass), ``probe`` (keys links name that nothing stored has, asked one by one) and
 ``connector`` (the class the engine drives).
 
 How it reads (``api-facts.md`` §1-8 say why each step is needed):

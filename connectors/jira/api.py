@@ -56,7 +56,9 @@ class JiraApi:
             **auth,
         )
         self.session: requests.Session = self.client._session
-        adapter = HTTPAdapter(max_retries=transport.retry)
+        # one connection per concurrent per-issue call (connectors.jira.pool)
+        size = max(10, settings.concurrency)
+        adapter = HTTPAdapter(max_retries=transport.retry, pool_maxsize=size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.hooks["response"].append(self.observer.hook)
@@ -69,6 +71,11 @@ class JiraApi:
     @property
     def rate_limit_remaining(self) -> int | None:
         return self.observer.rate_limit_remaining
+
+    @property
+    def near_limit(self) -> bool:
+        """Jira's ``X-RateLimit-NearLimit``: under 20% of the budget left."""
+        return self.observer.near_limit
 
     def server_info(self) -> dict[str, Any]:
         info: dict[str, Any] = self._call(self.client.server_info, "/rest/api/2/serverInfo")

@@ -3,50 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from connectors.base import (
-    Census,
-    Gone,
-    LinkScope,
-    Page,
-    Quarantined,
-    SyncRequest,
-    Transport,
-)
-from connectors.errors import FatalError, SkippableError, Vanished
-from connectors.jira.api import (
-    JiraApi,
-)
-from connectors.jira.batch import (
-    Batch,
-)
-from connectors.jira.census import (
-    CensusEntry,
-    cloud_census,
-    dc_census,
-    dc_search,
-)
+from connectors.base import LinkScope, Page, Quarantined, SyncRequest, Transport
+from connectors.errors import FatalError, SkippableError
+from connectors.jira.api import JiraApi
+from connectors.jira.batch import Batch
+from connectors.jira.census import CensusEntry, cloud_census, dc_census, dc_search
 from connectors.jira.changelog import bulk_changelogs, dc_histories
-from connectors.jira.fields import (
-    FieldMap,
-)
+from connectors.jira.fields import FieldMap
 from connectors.jira.history import comment_events
+from connectors.jira.pipeline import Chunk, chunk_entries, record_pages
+from connectors.jira.pool import each
 from connectors.jira.probe import probe_keys
-from connectors.jira.reader import (
-    IssueReader,
+from connectors.jira.reader import IssueReader
+from connectors.jira.settings import BULK, ISSUE_FIELDS, MEMO_KEY, ORDER_BY_RE, JiraSettings
+from connectors.jira.sweep import (
+    Pacer,
+    RemoteLinks,
+    shows_remote_link,
+    sweep_pages,
+    sweep_state,
 )
-from connectors.jira.settings import (
-    BULK,
-    MEMO_KEY,
-    ORDER_BY_RE,
-    JiraSettings,
-)
-from connectors.jira.values import (
-    _comments,
-    epoch_ms,
-)
+from connectors.jira.values import _comments, epoch_ms
 
 
 class JiraConnector:
@@ -70,12 +50,9 @@ class JiraConnector:
         return self._api
 
     def stats(self) -> Mapping[str, Any]:
-        if self._api is None:
-            return {"requests": 0, "rate_limit_remaining": None}
-        return {
-            "requests": self._api.requests,
-            "rate_limit_remaining": self._api.rate_limit_remaining,
-        }
+        api = self._api
+        remaining = api.rate_limit_remaining if api else None
+        return {"requests": api.requests if api else 0, "rate_limit_remaining": remaining}
 
     # -- entry point ------------------------------------------------------------------------
 
@@ -93,7 +70,10 @@ class JiraConnector:
         self._hop_ids = set()
         self._request = request
         self._rediscovered = bool(memo)
-        full = request.census or request.full_sweep or (request.since is None)
+        self._remotes = RemoteLinks(self.api, self.settings.concurrency)
+        self._scope_ids: list[tuple[str, str]] | None = None  # (id, key) when a census ran
+        self._stored_at: Mapping[str, datetime] = {}
+        full = request.census or (request.since is None)
         walk = self._cloud_walk if cloud else self._dc_walk
         done = 0
         for page in walk(request, full):
@@ -108,6 +88,23 @@ class JiraConnector:
         yield Page(
             cursor=request.until or request.started_at, memo=self._memo, progress=(done, done)
         )
+        yield from self._sweep(request, cloud)
+
+    def _sweep(self, request: SyncRequest, cloud: bool) -> Iterator[Page]:
+        """The remote-link sweep pass (``connectors.jira.sweep``), after the run's data; not in
+        a backfill of a window (it reloads a slice: sweeping the scope is not its job)."""
+        state = sweep_state(request.memo, request.full_sweep, request.started_at)
+        window = request.mode == "backfill" and not request.census
+        if state is None or (window and not request.full_sweep):
+            return
+        scope, self._scope_ids = self._scope_ids, None
+        if scope is None:  # no census this run: list the scope's ids (5000 a request)
+            jql = self._jql(request, True, "created ASC, key ASC")
+            walk = cloud_census(self.api, jql) if cloud else dc_census(self.api, self.name, jql)
+            scope = [(e.tracker_id, e.key) for entries in walk for e in entries]
+        cap = None if request.mode == "backfill" else self.settings.sweep_per_run
+        pacer = Pacer(self.api, self.settings.rate_limit_reserve, cap)
+        yield from sweep_pages(scope, state, self._remotes, self._reader, pacer)
 
     def _types_missing(self, fields: FieldMap) -> bool:
         known = {t.name for t in fields.link_types}
@@ -154,6 +151,7 @@ class JiraConnector:
 
     def _changed(self, request: SyncRequest, entries: Sequence[CensusEntry]) -> list[CensusEntry]:
         stored = request.stored_updated([e.tracker_id for e in entries])
+        self._stored_at = stored  # for this census page's reads (remote links: see _since)
         return [
             e
             for e in entries
@@ -167,79 +165,69 @@ class JiraConnector:
         request: SyncRequest,
         full: bool,
         census_walk: Iterator[list[CensusEntry]],
-        fetch: Callable[[Sequence[CensusEntry], SyncRequest], Batch],
+        get: Callable[[list[str]], Any],
+        read: Callable[[list[str], Any, SyncRequest], Batch],
         by_updated: bool,
     ) -> Iterator[Page]:
-        """Census pages → record pages of ≤100 changed issues. When the walk is ordered by
-        ``updated``, each page's cursor is the ``updated`` of the last census entry it covers:
-        every earlier entry is then stored (fetched now, or unchanged since it was stored)."""
+        """Census pages → record pages (``connectors.jira.pipeline``)."""
         census = self._wants_census(request, full)
-        for entries in census_walk:
-            changed = {e.tracker_id for e in self._changed(request, entries)}
-            todo: list[CensusEntry] = []
-            sweep: list[CensusEntry] = []
-            for index, entry in enumerate(entries):
-                if entry.tracker_id in changed:
-                    todo.append(entry)
-                elif request.full_sweep:
-                    sweep.append(entry)
-                last = index == len(entries) - 1
-                if len(todo) < BULK and len(sweep) < BULK and not last:
-                    continue
-                batch = fetch(todo, request) if todo else Batch()
-                for swept in sweep:
-                    self._fetch_remote(swept.tracker_id, swept.key, batch)
-                extra: dict[str, Any] = {}
-                if by_updated and entry.updated is not None:
-                    extra["cursor"] = entry.updated
-                if last and census:
-                    extra["census"] = Census(tuple(e.tracker_id for e in entries))
-                yield batch.page(**extra)
-                todo, sweep = [], []
-        if census:
-            yield Page(census=Census((), complete=True))
+        scope: list[tuple[str, str]] | None = [] if census else None
+        self._scope_ids = scope  # the sweep pass reuses the census
+
+        def chunks(entries: Sequence[CensusEntry]) -> list[Chunk]:
+            if scope is not None:
+                scope.extend((e.tracker_id, e.key) for e in entries)
+            return chunk_entries(entries, {e.tracker_id for e in self._changed(request, entries)})
+
+        return record_pages(
+            census_walk,
+            chunks,
+            get,
+            lambda ids, payload: read(ids, payload, request),
+            by_updated=by_updated,
+            census=census,
+        )
 
     # -- Cloud --------------------------------------------------------------------------------
 
     def _cloud_walk(self, request: SyncRequest, full: bool) -> Iterator[Page]:
         jql = self._jql(request, full, "updated ASC, key ASC")
+        walk = cloud_census(self.api, jql)
         return self._census_pages(
-            request, full, cloud_census(self.api, jql), self._cloud_fetch, by_updated=True
+            request, full, walk, self._cloud_get, self._cloud_read, by_updated=True
         )
 
     def _issue_fields(self) -> list[str]:
-        base = [
-            "summary",
-            "status",
-            "issuetype",
-            "created",
-            "updated",
-            "resolutiondate",
-            "assignee",
-            "labels",
-            "components",
-            "parent",
-            "issuelinks",
-            "project",
-            "comment",
-        ]
         wanted = [self._fields.id_named(n) for n in self.settings.objective_field_names()]
-        return base + self._fields.custom_ids() + [i for i in wanted if i]
+        return [*ISSUE_FIELDS, *self._fields.custom_ids(), *(i for i in wanted if i)]
 
-    def _cloud_fetch(self, todo: Sequence[CensusEntry], request: SyncRequest) -> Batch:
-        ids = [e.tracker_id for e in todo]
-        issues = self._bulkfetch(ids)
-        if issues and self._stale_fields(issues) and self._rediscover(cloud=True):
+    def _cloud_get(self, ids: list[str]) -> Any:
+        """The bulk reads of one page, and the remote links its histories ask for."""
+        fields = self._issue_fields()
+        issues, histories = self._bulkfetch(ids, fields), bulk_changelogs(self.api, ids)
+        links = [
+            i
+            for i in map(str, (r.get("id") for r in issues))
+            if shows_remote_link(histories.get(i, ()), self._since(i))
+        ]
+        return fields, issues, histories, self._remotes.ahead(links)
+
+    def _cloud_read(self, ids: list[str], payload: Any, request: SyncRequest) -> Batch:
+        asked, issues, histories, ready = payload
+        stale = issues and self._stale_fields(issues) and self._rediscover(cloud=True)
+        if stale or asked != self._issue_fields():  # (fetched ahead, before a rediscovery)
             issues = self._bulkfetch(ids)
-        histories = bulk_changelogs(self.api, [str(i.get("id")) for i in issues])
         batch = Batch()
         for raw in issues:
-            self._read_issue(raw, histories.get(str(raw.get("id")), []), request, batch)
+            self._read_issue(raw, histories.get(str(raw.get("id")), []), batch)
+        self._remotes.fetch(batch.remote_ids, self._reader, batch, ready)
         self._one_hop(batch, cloud=True)
         return batch
 
-    def _bulkfetch(self, ids: Sequence[str]) -> list[dict[str, Any]]:
-        body = {"issueIdsOrKeys": list(ids), "fields": self._issue_fields()}
+    def _bulkfetch(
+        self, ids: Sequence[str], fields: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        body = {"issueIdsOrKeys": list(ids), "fields": fields or self._issue_fields()}
         data = self.api.post("/rest/api/3/issue/bulkfetch", body)
         issues = data.get("issues") if isinstance(data, Mapping) else None
         return [i for i in issues or [] if isinstance(i, dict)]
@@ -257,23 +245,22 @@ class JiraConnector:
         self,
         raw: Mapping[str, Any],
         histories: Sequence[Mapping[str, Any]],
-        request: SyncRequest,
         batch: Batch,
         in_scope: bool = True,
     ) -> None:
         """One issue → records, or a quarantine entry; the rest of the page goes on."""
         label = str(raw.get("key") or raw.get("id") or "?")
-        mark = (len(batch.items), len(batch.events), len(batch.links), len(batch.scopes))
+        mark = batch.mark()
         try:
             comments = _comments(raw)
             item, sprints = self._reader.item(raw, comments, in_scope)
             changes, remote_changed = self._reader.history(
-                item.tracker_id, histories, comments, request.since, batch
+                item.tracker_id, histories, comments, self._since(item.tracker_id), batch
             )
             batch.events.extend(comment_events(item.tracker_id, raw))
             self._reader.links(raw, changes, batch)
         except (SkippableError, KeyError, TypeError, AttributeError, ValueError) as exc:
-            self._rollback(batch, mark)
+            batch.rollback(mark)
             reason = str(exc) if isinstance(exc, SkippableError) else f"{type(exc).__name__}: {exc}"
             batch.quarantined.append(Quarantined(label, reason[:500]))
             return
@@ -281,25 +268,15 @@ class JiraConnector:
         batch.scopes.append(LinkScope(item.tracker_id, "jira_link", "either"))
         for sprint in sprints:
             batch.sprints[sprint.tracker_id] = sprint
-        if remote_changed or request.full_sweep:
-            self._fetch_remote(item.tracker_id, item.key, batch)
+        if remote_changed:  # its history shows a remote link: read them now, not in the sweep
+            batch.remote_ids.append((item.tracker_id, item.key))
 
-    @staticmethod
-    def _rollback(batch: Batch, mark: tuple[int, int, int, int]) -> None:
-        del batch.items[mark[0] :]
-        del batch.events[mark[1] :]
-        del batch.scopes[mark[3] :]
-        # links is a dict: a half-read issue only ever adds keys it owns
-        for key in list(batch.links)[mark[2] :]:
-            del batch.links[key]
-
-    def _fetch_remote(self, iid: str, key: str, batch: Batch) -> None:
-        try:
-            remotes = self.api.remote_links(iid)
-        except Vanished as exc:  # deleted since the search listed it: missing, not a failure
-            batch.gone.append(Gone(iid, str(exc)))
-            return
-        self._reader.remote_links(iid, key, remotes, batch)
+    def _since(self, iid: str) -> datetime | None:
+        """Remote links are read when the history shows one after the stored version of the
+        issue (any, for a new one; that version saw changes up to its ``updated``); the
+        others come from the sweep pass."""
+        stored_at = self._stored_at.get(iid)
+        return stored_at + timedelta(microseconds=1) if stored_at else None
 
     def _one_hop(self, batch: Batch, cloud: bool) -> None:
         """Linked issues outside the scope, not stored yet: fetch them once, as in_scope=False."""
@@ -307,7 +284,7 @@ class JiraConnector:
         wanted = [i for i in batch.outside if i not in stored_ids and i not in self._hop_ids]
         if not wanted:
             return
-        known = self._stored(wanted)
+        known = self._request.stored_updated(wanted)
         wanted = [i for i in wanted if i not in known]
         for start in range(0, len(wanted), BULK):
             chunk = wanted[start : start + BULK]
@@ -324,26 +301,37 @@ class JiraConnector:
                 for sprint in sprints:
                     batch.sprints[sprint.tracker_id] = sprint
 
-    def _stored(self, ids: Sequence[str]) -> Mapping[str, datetime]:
-        return self._request.stored_updated(ids)
-
     # -- Data Center --------------------------------------------------------------------------
 
     def _dc_walk(self, request: SyncRequest, full: bool) -> Iterator[Page]:
         jql = self._jql(request, full, "created ASC, key ASC")
+        walk = dc_census(self.api, self.name, jql)
         return self._census_pages(
-            request, full, dc_census(self.api, self.name, jql), self._dc_fetch, by_updated=False
+            request, full, walk, self._dc_get, self._dc_read, by_updated=False
         )
 
-    def _dc_fetch(self, todo: Sequence[CensusEntry], request: SyncRequest) -> Batch:
-        ids = [e.tracker_id for e in todo]
-        issues = self._dc_by_ids(ids, changelog=True)
-        if issues and self._stale_fields(issues) and self._rediscover(cloud=False):
+    def _dc_get(self, ids: list[str]) -> Any:
+        return self._issue_fields(), self._dc_by_ids(ids, changelog=True)
+
+    def _dc_read(self, ids: list[str], payload: Any, request: SyncRequest) -> Batch:
+        asked, issues = payload
+        stale = issues and self._stale_fields(issues) and self._rediscover(cloud=False)
+        if stale or asked != self._issue_fields():  # (fetched ahead, before a rediscovery)
             issues = self._dc_by_ids(ids, changelog=True)
         batch = Batch()
-        for raw in issues:
-            histories = dc_histories(self.api, raw, batch)
-            self._read_issue(raw, histories, request, batch)
+        # truncated changelogs are completed per issue, in the pool; each call notes what it
+        # found (gone, incomplete) in a batch of its own, merged here in issue order
+        notes = [Batch() for _ in issues]
+        logs = each(
+            lambda n: dc_histories(self.api, issues[n], notes[n]),
+            range(len(issues)),
+            self.settings.concurrency,
+        )
+        for raw, note, histories in zip(issues, notes, logs, strict=True):
+            batch.gone.extend(note.gone)
+            batch.quarantined.extend(note.quarantined)
+            self._read_issue(raw, histories, batch)
+        self._remotes.fetch(batch.remote_ids, self._reader, batch)
         self._one_hop(batch, cloud=False)
         return batch
 

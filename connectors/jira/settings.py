@@ -16,6 +16,23 @@ CHANGELOG_PAGE = 10000  # changelog/bulkfetch maxResults ceiling
 DC_CENSUS_PAGE = 1000  # jira.search.views.default.max default on Data Center
 DC_WINDOW = 10000  # Data Center search fails at startAt >= 10,000 (max_result_window)
 MEMO_KEY = "jira.fields.v1"
+SWEEP_KEY = "jira.remote_sweep.v1"  # memo: where the remote-link sweep pass stands
+MAX_CONCURRENCY = 16
+ISSUE_FIELDS = (  # what bulk reads ask for, besides the discovered custom fields
+    "summary",
+    "status",
+    "issuetype",
+    "created",
+    "updated",
+    "resolutiondate",
+    "assignee",
+    "labels",
+    "components",
+    "parent",
+    "issuelinks",
+    "project",
+    "comment",
+)
 FLAG_COMMENT_WINDOW = 300.0  # seconds between a flag change and its "(flag) Flag added" comment
 
 SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
@@ -69,6 +86,12 @@ class JiraSettings:
     actual_business_value_field: str = "Actual Business Value"
     committed_field: str | None = None
     uncommitted_label: str = "uncommitted"
+    # Per-issue calls (remote links, truncated changelogs) in flight at once, and the
+    # remote-link sweep pass: its requests per incremental sync (a backfill finishes the pass)
+    # and the rate budget it leaves alone (it stops for the run below this many requests left)
+    concurrency: int = 6
+    sweep_per_run: int = 2000
+    rate_limit_reserve: int = 200
 
     @property
     def reads_objectives(self) -> bool:
@@ -85,6 +108,14 @@ class JiraSettings:
             raise ValueError('projects: set exactly one of projects = [...] or jql = "..."')
         if not self.blocks_link_types:
             raise ValueError('blocks_link_types: name at least one link type, e.g. ["Blocks"]')
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise ValueError(
+                f"concurrency: {self.concurrency} is not between 1 and {MAX_CONCURRENCY}"
+            )
+        if self.sweep_per_run < 1:
+            raise ValueError(f"sweep_per_run: {self.sweep_per_run} is not a positive count")
+        if self.rate_limit_reserve < 0:
+            raise ValueError(f"rate_limit_reserve: {self.rate_limit_reserve} is negative")
 
     def scope(self) -> Mapping[str, tuple[str, ...] | None]:
         return {"jira_projects": self.projects or None}

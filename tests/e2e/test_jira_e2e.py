@@ -60,6 +60,7 @@ token_env = "E2E_JIRA_TOKEN"
 {user}
 projects = {projects}
 blocks_link_types = ["Blocks", "Dependency"]
+{extra}
 [sync]
 lookback_minutes = {lookback}
 request_timeout_seconds = 2
@@ -108,13 +109,17 @@ def cloud_fake(clock: Clock) -> Iterator[FakeJira]:
     server.stop()
 
 
-def write_config(tmp_path: Path, fake: FakeJira, db_url: str, lookback: int = 15) -> Path:
+def write_config(
+    tmp_path: Path, fake: FakeJira, db_url: str, lookback: int = 15, extra: str = ""
+) -> Path:
+    """``extra``: more keys for the Jira source's table (``"concurrency = 2"``)."""
     path = tmp_path / "trainyard.toml"
     user = 'user_env = "E2E_JIRA_USER"' if fake.cloud else ""
     projects = "[" + ", ".join(f'"{p}"' for p in IN_SCOPE) + "]"
-    path.write_text(
-        CONFIG.format(db=db_url, url=fake.url, user=user, projects=projects, lookback=lookback)
+    text = CONFIG.format(
+        db=db_url, url=fake.url, user=user, projects=projects, lookback=lookback, extra=extra
     )
+    path.write_text(text)
     return path
 
 
@@ -126,10 +131,11 @@ def make(
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
     lookback: int = 15,
+    extra: str = "",
 ) -> SyncEngine:
     monkeypatch.setenv("E2E_JIRA_TOKEN", fake.token)
     monkeypatch.setenv("E2E_JIRA_USER", fake.email)
-    config: Config = load(write_config(tmp_path, fake, db_url, lookback))
+    config: Config = load(write_config(tmp_path, fake, db_url, lookback, extra))
     return SyncEngine(config, db, clock=clock, sleeper=lambda s: None)
 
 

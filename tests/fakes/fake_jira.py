@@ -12,7 +12,8 @@ connector uses, shaped like the real APIs (``api-facts.md`` §1-8):
 * Data Center: ``/rest/api/2/search`` with ``startAt``/``total``, ``maxResults`` ≤ 1000, failing at
   ``startAt`` ≥ ``max_result_window`` (10,000), ``expand=changelog`` truncated to the newest 100
   histories (``total`` tells), old ``Sprint@…[…]`` strings with ``sprint_strings=True``;
-* ``GET /issue/{idOrKey}`` (full changelog with ``expand=changelog``), ``/issue/{id}/remotelink``.
+* ``GET /issue/{idOrKey}`` (full changelog with ``expand=changelog``), ``/issue/{id}/remotelink``,
+  ``/issue/{id}/comment`` (offset paged).
 
 JQL subset: ``project in (...)``/``=``, ``id``/``key in (...)``, ``updated``/``created`` with
 ``>= > <= < =`` against epoch-ms numbers *or* ``"yyyy-MM-dd HH:mm"`` / ``"yyyy/MM/dd HH:mm"`` /
@@ -293,6 +294,11 @@ class FakeJira:
         self.clock = clock or (lambda: int(time.time() * 1000))
         self.lock = threading.RLock()
         self.requests: list[Logged] = []
+        # requests being served now and the most at once, by route ("/rest/api/2/issue/{id}")
+        self.in_flight: Counter[str] = Counter()
+        self.peak_in_flight: Counter[str] = Counter()
+        # rate-limit headers on every answer (tests lower them to make a client pace itself)
+        self.rate_headers: dict[str, str] = {"X-RateLimit-Remaining": "4999"}
         self.faults: list[Fault] = []
         # called as (method, path, body) after each answer, under the lock: lets a test change
         # the tracker between two calls of one run (an issue deleted after it was listed)
@@ -749,15 +755,25 @@ class FakeJira:
             self.version += 1
 
     def add_remote_link(
-        self, id_or_key: int | str, url: str, relationship: str, *, at: int | None = None
+        self,
+        id_or_key: int | str,
+        url: str,
+        relationship: str,
+        *,
+        at: int | None = None,
+        history: bool = True,
     ) -> int:
+        """``history=False``: a link the changelog does not show and ``updated`` does not
+        reflect (made by an app; whether Jira records such edits is unverified)."""
         with self.lock:
             issue = self._mutable(self._need(id_or_key))
-            when = self._touch(issue, at)
             self._remote_seq += 1
             title = url.rsplit("/", 3)[-3] + "#" + url.rsplit("/", 1)[-1]
             issue.remote.append(_remote(self._remote_seq, url, relationship, title))
-            self._append(issue, when, [_remote_item(self._remote_seq, title)])
+            if history:
+                self._append(issue, self._touch(issue, at), [_remote_item(self._remote_seq, title)])
+            else:
+                self.version += 1
             return self._remote_seq
 
     def malform(
@@ -1210,7 +1226,7 @@ class FakeJira:
             return self._bulkfetch(body or {})
         if route == "/changelog/bulkfetch" and method == "POST" and self.cloud:
             return self._changelog_bulk(body or {})
-        match = re.fullmatch(r"/issue/([^/]+)(/remotelink)?", route)
+        match = re.fullmatch(r"/issue/([^/]+)(/remotelink|/comment)?", route)
         if match:
             iid = self.resolve(match[1])
             if iid is None or not self.visible(iid):
@@ -1223,8 +1239,10 @@ class FakeJira:
                     },
                     {},
                 )
-            if match[2]:
+            if match[2] == "/remotelink":
                 return 200, list(self.issue(iid).remote), {}
+            if match[2] == "/comment":
+                return 200, self._comments_page(iid, params), {}
             return 200, self._get_issue(iid, params), {}
         return 404, {"errorMessages": [f"no fake route for {method} {path}"]}, {}
 
@@ -1327,6 +1345,18 @@ class FakeJira:
             }
         return raw
 
+    def _comments_page(self, iid: int, params: dict[str, str]) -> dict[str, Any]:
+        """``GET issue/{id}/comment`` (offset paged, what Perceval reads per issue)."""
+        comments = self.render(iid, {"comment"})["fields"]["comment"]["comments"]
+        start = int(params.get("startAt") or 0)
+        limit = min(int(params.get("maxResults") or 50), 5000)
+        return {
+            "startAt": start,
+            "maxResults": limit,
+            "total": len(comments),
+            "comments": comments[start : start + limit],
+        }
+
     def _bulkfetch(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         ids = body.get("issueIdsOrKeys") or []
         if len(ids) > 100:
@@ -1394,6 +1424,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("POST")
 
     def _serve(self, method: str) -> None:
+        fake = self.fake
+        route = re.sub(r"/\d+", "/{id}", urlparse(self.path).path)
+        with fake.lock:
+            fake.in_flight[route] += 1
+            fake.peak_in_flight[route] = max(fake.peak_in_flight[route], fake.in_flight[route])
+        try:
+            self._answer(method)
+        finally:
+            with fake.lock:
+                fake.in_flight[route] -= 1
+
+    def _answer(self, method: str) -> None:
         fake = self.fake
         parsed = urlparse(self.path)
         params = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
@@ -1471,8 +1513,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", "application/json;charset=UTF-8")
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("X-RateLimit-Remaining", "4999")
-            for name, value in headers.items():
+            for name, value in {**self.fake.rate_headers, **headers}.items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
@@ -1605,7 +1646,7 @@ def _unquote(token: str) -> str:
 
 def _date_literal(value: str, tz: ZoneInfo) -> int:
     """Epoch ms exactly; date strings in the user's timezone, minute precision (as Jira)."""
-    if re.fullmatch(r"-?\d{6,}", value):
+    if re.fullmatch(r"-?\d+", value):  # epoch ms, any size (Perceval asks "> 0")
         return int(value)
     for fmt in ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d"):
         try:
@@ -1786,8 +1827,15 @@ def main() -> None:  # pragma: no cover - the benchmark runs the server in its o
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dc", action="store_true", help="Data Center instead of Cloud")
     parser.add_argument("--time-zone", default="UTC")
+    parser.add_argument("--max-result-window", type=int, default=10_000)
     args = parser.parse_args()
-    fake = FakeJira(issues=args.issues, seed=args.seed, cloud=not args.dc, time_zone=args.time_zone)
+    fake = FakeJira(
+        issues=args.issues,
+        seed=args.seed,
+        cloud=not args.dc,
+        time_zone=args.time_zone,
+        max_result_window=args.max_result_window,
+    )
     fake.start()
     sys.stdout.write(fake.url + "\n")
     sys.stdout.flush()

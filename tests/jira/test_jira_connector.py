@@ -144,8 +144,12 @@ def test_cloud_incremental_sends_epoch_ms_jql_census_fields_tokens_and_basic_aut
     env: None,
 ) -> None:
     cloud_routes(responses.mock)
-    # PAY-3 is stored with the same `updated`: it must not be fetched again
-    stored = {"10050": datetime(2026, 11, 20, 12, 10, 45, 500000, tzinfo=UTC)}
+    # PAY-3 is stored with the same `updated`: it must not be fetched again; CHK-12 was stored
+    # after its remote link was added (09:00 on the 19th): its remote links are not read again
+    stored = {
+        "10050": datetime(2026, 11, 20, 12, 10, 45, 500000, tzinfo=UTC),
+        "10042": datetime(2026, 11, 19, 10, 0, tzinfo=UTC),
+    }
     pages = run(connector(), request(stored=stored))
     calls = responses.calls
     assert [urlparse(c.request.url).path for c in calls] == [
@@ -155,7 +159,7 @@ def test_cloud_incremental_sends_epoch_ms_jql_census_fields_tokens_and_basic_aut
         "/rest/api/3/changelog/bulkfetch",
         "/rest/api/3/issue/bulkfetch",  # SEC-7, linked and outside the scope: one hop out
         "/rest/api/3/search/jql",
-    ]  # no remote links: CHK-12's RemoteIssueLink change is older than SINCE
+    ]  # no remote links: CHK-12's RemoteIssueLink change is older than its stored version
     first, second = query(calls[1]), query(calls[5])
     assert first["jql"] == [
         'project in ("CHK", "PAY", "PLAT", "MOB") AND updated >= 1795175100123 '

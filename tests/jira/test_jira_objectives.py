@@ -62,6 +62,10 @@ def routes(issue_fields: dict[str, Any]) -> None:
         f"{CLOUD}/rest/api/3/issue/bulkfetch",
         json=fixture("issue_bulkfetch_outside_scope_sec7.json"),
     )
+    # CHK-12 is new to the connector and its history shows a remote link: read on the first load
+    responses.get(
+        f"{CLOUD}/rest/api/2/issue/10042/remotelink", json=fixture("remote_links_chk12.json")
+    )
 
 
 @pytest.fixture(autouse=True)
