@@ -28,7 +28,7 @@ LinkOrigin = Literal[
     "jira_link", "jira_remote_link", "github_dependency", "github_sub_issue", "text_reference"
 ]
 LinkKind = Literal["blocks", "parent"]
-LinkRole = Literal["blocker", "blocked", "either"]
+LinkRole = Literal["blocker", "blocked", "either", "own"]
 
 # Event fields (the vocabulary reports replay for --as-of):
 #   status   from/to = raw status names
@@ -141,7 +141,9 @@ class Link:
 class LinkScope:
     """Asserts that the page's links of ``origin`` touching item ``tracker_id`` in ``role`` are
     complete: any stored link of that origin/item/role not in the page is gone (engine sets
-    ``removed_at``)."""
+    ``removed_at``). ``own``: the links kept *on* this item (a Jira remote link lives on one
+    issue, its ``link_key`` starts with ``tracker_id:``), whichever end the item is; another
+    issue's remote link naming this one is not in its scope."""
 
     tracker_id: str
     origin: LinkOrigin

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from connectors import base as rec
@@ -222,7 +222,13 @@ class LinkStore:
                 "blocker": t.Link.blocker_item_id == item_id,
                 "blocked": t.Link.blocked_item_id == item_id,
             }
-            where = or_(*ends.values()) if scope.role == "either" else ends[scope.role]
+            if scope.role == "own":  # links kept on the item: "<tracker_id>:<id>" keys
+                own = t.Link.link_key.startswith(f"{scope.tracker_id}:", autoescape=True)
+                where = and_(or_(*ends.values()), own)
+            elif scope.role == "either":
+                where = or_(*ends.values())
+            else:
+                where = ends[scope.role]
             for row in self.s.scalars(
                 select(t.Link).where(
                     t.Link.source_id == self.src_id,

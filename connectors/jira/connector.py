@@ -83,12 +83,13 @@ class JiraConnector:
                 page.memo = {**self._memo, **page.memo}
                 self._memo = {}
             yield page
-        yield from probe_keys(self.api, self._reader, self._issue_fields(), request, cloud)
         # the walk read everything up to the window's end; sync.cursor.advance caps it at the start
         yield Page(
             cursor=request.until or request.started_at, memo=self._memo, progress=(done, done)
         )
         yield from self._sweep(request, cloud)
+        # last: the sweep's remote links may name keys nothing stored has yet
+        yield from probe_keys(self.api, self._reader, self._issue_fields(), request, cloud)
 
     def _sweep(self, request: SyncRequest, cloud: bool) -> Iterator[Page]:
         """The remote-link sweep pass (``connectors.jira.sweep``), after the run's data; not in

@@ -319,7 +319,7 @@ class IssueReader:
                     created_at=batch.remote_times.get(link_key),
                 )
             )
-        batch.scopes.append(LinkScope(iid, "jira_remote_link", "either"))
+        batch.scopes.append(LinkScope(iid, "jira_remote_link", "own"))
 
     # -- history ----------------------------------------------------------------------------
 
