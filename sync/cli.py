@@ -11,7 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from sync.errors import TrainyardError, UsageError
+from sync.commands.common import UsageParser as _Parser
+from sync.errors import TrainyardError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -21,11 +22,6 @@ def _version() -> str:
         return version("trainyard")
     except PackageNotFoundError:  # running from a source tree without install
         return "0+unknown"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}; see '{self.prog} --help'")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -79,3 +79,10 @@ def parse_as_of(text: str, tz: ZoneInfo, option: str = "--as-of") -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(UTC)
+
+
+class UsageParser(argparse.ArgumentParser):
+    """An argument parser whose errors are ``UsageError`` (one line, exit 2), not ``SystemExit``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}; see '{self.prog} --help'")

@@ -34,6 +34,7 @@ from reports.render import FORMATS, Report, render
 from reports.state import ReportContext, ReportError
 from sync.commands.common import (
     AS_OF_FORMATS,
+    UsageParser,
     add_config_option,
     catalog_session,
     load_config,
@@ -145,20 +146,23 @@ def report_args(name: str, fmt: str, *, pi: str | None = None) -> argparse.Names
     """The options of ``trainyard report NAME --format FMT [--pi PI]``, defaults included, as
     the command line gives them (a report's own options need no copy here); ``--pi`` only for
     the reports that take it. ``UsageError`` when the report does not know ``fmt``."""
-    from sync.cli import build_parser
-
     argv = ["report", name, "--format", fmt]
     if pi is not None and takes_pi(name):
         argv += ["--pi", pi]
-    return build_parser().parse_args(argv)
+    return _report_parser().parse_args(argv)
+
+
+def _report_parser() -> argparse.ArgumentParser:
+    """``trainyard report`` alone (this module's ``add``): the command line's own defaults."""
+    parser = UsageParser(prog="trainyard")
+    add(parser.add_subparsers(dest="command", parser_class=UsageParser))
+    return parser
 
 
 def takes_pi(name: str) -> bool:
     """Whether ``trainyard report NAME`` describes one PI (has a ``--pi`` option)."""
-    from sync.cli import build_parser
-
     try:
-        build_parser().parse_args(["report", name, "--pi", "?"])
+        _report_parser().parse_args(["report", name, "--pi", "?"])
     except UsageError:
         return False
     return True

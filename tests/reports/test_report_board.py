@@ -20,7 +20,7 @@ from reports.board import board_dict, board_report
 from reports.state import ReportError
 
 ITEM_KEYS = {"source", "key", "id", "title", "url", "team", "status", "status_category",
-             "iteration", "outside_train"}  # fmt: skip
+             "iteration", "outside_train", "provisional"}  # fmt: skip
 
 
 @pytest.fixture
