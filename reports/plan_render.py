@@ -12,16 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from functools import cache
 from typing import Any
-
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reports.drift import DriftReport, drift_layer_dict
 from reports.objectives import objective_dict, objectives_layer_dict
 from reports.predictability import BAND, PredictabilityReport
-from reports.render import _extras, _header_dict, md_cell, safe_href
-from reports.timefmt import people_time
+from reports.render import _extras, _header_dict, environment
 from reports.views import iso
 
 PlanReport = DriftReport | PredictabilityReport
@@ -74,7 +70,7 @@ def render_plan(report: PlanReport, fmt: str) -> str:
     if fmt == "csv":
         return _csv(doc)
     if fmt in ("md", "html"):
-        template = _environment(fmt).get_template(f"{doc['report']}.{fmt}.j2")
+        template = environment(fmt).get_template(f"{doc['report']}.{fmt}.j2")
         return template.render(doc=doc, tz=report.timezone)
     raise ValueError(f"unknown format {fmt!r}; use one of: json, csv, md, html")
 
@@ -119,19 +115,3 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
-
-
-@cache
-def _environment(kind: str) -> Environment:
-    env = Environment(
-        loader=PackageLoader("reports", "templates"),
-        autoescape=kind == "html",
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["cell"] = md_cell
-    env.filters["href"] = safe_href
-    env.filters["local"] = people_time
-    return env

@@ -19,8 +19,9 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
+from reports import templating
 from reports.blocked import BlockedReport
 from reports.dependencies import Dependency, DependencyReport
 from reports.flow import FlowReport
@@ -322,23 +323,16 @@ def md_cell(value: Any) -> str:
 
 
 @cache
-def _environment(kind: str) -> Environment:
-    env = Environment(
-        loader=PackageLoader("reports", "templates"),
-        autoescape=kind == "html",  # every tracker string escaped; Markdown uses |cell
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+def environment(kind: str) -> Environment:
+    """The templates of the report formats: HTML autoescaped, Markdown escaped with ``|cell``;
+    ``|local`` shows times for people (train time zone, to the minute)."""
+    return templating.environment(
+        autoescape=kind == "html", cell=md_cell, href=safe_href, local=people_time
     )
-    env.filters["cell"] = md_cell
-    env.filters["href"] = safe_href
-    env.filters["local"] = people_time  # times for people: train time zone, to the minute
-    return env
 
 
 def _template(kind: str, report: Report) -> str:
-    env = _environment(kind)
+    env = environment(kind)
     template = env.get_template(f"report.{kind}.j2")
     stalled_days = report.stalled_days if isinstance(report, BlockedReport) else None
     return template.render(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -83,26 +84,22 @@ class Resolver:
 
     def _by_key(self, kind: str, keys: set[str]) -> dict[str, int]:
         """Current keys, this source's items first (another source may reuse a Jira key)."""
-        out: dict[str, int] = {}
-        for chunk in chunks(sorted(keys)):
-            rows = self.s.execute(
-                select(t.WorkItem.key, t.WorkItem.id)
-                .join(t.Source, t.Source.id == t.WorkItem.source_id)
-                .where(t.Source.kind == kind, t.WorkItem.key.in_(chunk))
-                .order_by((t.WorkItem.source_id == self.src_id).desc(), t.WorkItem.id)
-            ).all()
-            for key, item_id in rows:
-                out.setdefault(key, item_id)
-        return out
+        return self._first_ids(t.WorkItem, t.WorkItem.key, t.WorkItem.id, kind, keys)
 
     def _by_alias(self, kind: str, keys: set[str]) -> dict[str, int]:
+        return self._first_ids(t.ItemAlias, t.ItemAlias.key, t.ItemAlias.item_id, kind, keys)
+
+    def _first_ids(
+        self, table: Any, key_col: Any, item_col: Any, kind: str, keys: set[str]
+    ) -> dict[str, int]:
+        """key → item id in ``table`` among sources of ``kind``, this source's rows first."""
         out: dict[str, int] = {}
         for chunk in chunks(sorted(keys)):
             rows = self.s.execute(
-                select(t.ItemAlias.key, t.ItemAlias.item_id)
-                .join(t.Source, t.Source.id == t.ItemAlias.source_id)
-                .where(t.Source.kind == kind, t.ItemAlias.key.in_(chunk))
-                .order_by((t.ItemAlias.source_id == self.src_id).desc(), t.ItemAlias.id)
+                select(key_col, item_col)
+                .join(t.Source, t.Source.id == table.source_id)
+                .where(t.Source.kind == kind, key_col.in_(chunk))
+                .order_by((table.source_id == self.src_id).desc(), table.id)
             ).all()
             for key, item_id in rows:
                 out.setdefault(key, item_id)

@@ -16,18 +16,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from reports.board.model import BoardReport
 from reports.drift import drift_layer_dict
 from reports.objectives import objectives_layer_dict
-from reports.render import _extras, _header_dict, dependency_dict, item_dict, safe_href
-from reports.timefmt import people_time
+from reports.render import _extras, _header_dict, dependency_dict, environment, item_dict
 from reports.views import iso
 
 STYLES = {"red": "solid", "amber": "dashed", "green": "dotted"}
@@ -112,7 +109,7 @@ def render_html(doc: dict[str, Any], tz: str) -> str:
     script = _asset("board.js")
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     return (
-        _environment()
+        environment("html")
         .get_template("board.html.j2")
         .render(
             doc=doc,
@@ -212,18 +209,3 @@ def _drift_marks(doc: dict[str, Any]) -> dict[tuple[str, str], str]:
 
 def _asset(name: str) -> str:
     return files("reports").joinpath("templates", name).read_text(encoding="utf-8")
-
-
-@cache
-def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("reports", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["href"] = safe_href
-    env.filters["local"] = people_time
-    return env

@@ -11,9 +11,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
+from reports import templating
 from reports.digest.compose import team_label
 from reports.digest.model import Digest
 from reports.render import safe_href
@@ -59,19 +60,9 @@ def _render(kind: str, digest: Digest, chart_cid: str | None) -> str:
 
 @cache
 def _environment(kind: str) -> Environment:
-    env = Environment(
-        loader=PackageLoader("reports", "templates"),
-        autoescape=kind == "html",
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+    return templating.environment(
+        autoescape=kind == "html", href=safe_href, line=_line, team=team_label, when=_when
     )
-    env.filters["href"] = safe_href
-    env.filters["line"] = _line
-    env.filters["team"] = team_label
-    env.filters["when"] = _when
-    return env
 
 
 def _line(value: Any) -> str:
