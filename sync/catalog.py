@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from model.tables import PI, Iteration, Source, Team, Train
@@ -24,6 +24,7 @@ def iteration_name(pi: PIConfig, seq: int) -> str:
 
 def ensure_catalog(session: Session, config: Config) -> Train:
     """Create or update the rows for ``config``; returns the train. Caller commits."""
+    _one_at_a_time(session)
     train = session.scalar(select(Train).where(Train.name == config.train.name))
     if train is None:
         train = Train(name=config.train.name)
@@ -51,6 +52,26 @@ def ensure_catalog(session: Session, config: Config) -> Train:
         row.url = str(getattr(src.settings, "url", None) or getattr(src.settings, "base_url", ""))
     session.flush()
     return train
+
+
+def _one_at_a_time(session: Session) -> None:
+    """Hold the catalog's write lock until the caller commits.
+
+    Two processes starting together (two ``serve`` on one database, a ``backfill`` beside the
+    service) would otherwise both read "no such train" and both insert it: the second one dies
+    on the unique constraint. PostgreSQL: a transaction-scoped advisory lock keyed by database
+    and schema. SQLite: a write statement first, so the transaction takes the file's write lock
+    (waiting out the busy timeout) before it reads.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(hashtext('trainyard-catalog:' || "
+                "current_database() || '.' || current_schema()))"
+            )
+        )
+    else:
+        session.execute(text("UPDATE trains SET timezone = timezone WHERE 0 = 1"))
 
 
 def _iterations(pi: PI, cfg: PIConfig) -> None:

@@ -3,6 +3,7 @@ UTC, SQLite runs in WAL mode, migrations apply once, and the catalog mirrors the
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -597,3 +598,32 @@ def test_catalog_follows_a_changed_calendar_and_keeps_removed_teams(
 
 def test_engine_fixture_is_migrated(engine: Engine) -> None:
     assert current_revision(engine) == head_revision()
+
+
+def test_two_processes_mirroring_the_catalog_at_once_both_succeed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Two ``serve`` starting together: the second waits for the first and finds its train."""
+    path = tmp_path / "catalog.toml"
+    path.write_text(CATALOG_CONFIG, encoding="utf-8")
+    config = load(path)
+    outcome: dict[str, object] = {}
+
+    def second() -> None:
+        try:
+            with Session(engine) as other, other.begin():
+                outcome["train"] = ensure_catalog(other, config).name
+        except Exception as exc:  # the assertion below names it
+            outcome["error"] = exc
+
+    with Session(engine) as first, first.begin():
+        ensure_catalog(first, config)
+        racer = threading.Thread(target=second)
+        racer.start()
+        racer.join(0.5)
+        assert racer.is_alive(), "the second writer should wait for the first one's commit"
+    racer.join(20)
+    assert outcome == {"train": config.train.name}
+    with Session(engine) as check:
+        assert len(check.scalars(select(Train)).all()) == 1
+        assert len(check.scalars(select(Source)).all()) == 1
