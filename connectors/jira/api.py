@@ -141,6 +141,12 @@ class JiraApi:
                 f"{who}: Jira rejected the scope (HTTP {status} on {path}: {detail}); check "
                 "projects / jql in the config"
             )
+        if status == 410:
+            return ScopeError(
+                f"{who}: Jira answered 410 Gone on {path}: this API was removed from the site; "
+                "trainyard uses it only where serverInfo says Data Center, so check that url is "
+                "the site itself (https://SITE.atlassian.net for Cloud, no proxy answering for it)"
+            )
         return RetriesExhausted(
             f"{who}: HTTP {status} on {path} after retries; the next sync resumes where this one "
             "stopped"

@@ -386,6 +386,22 @@ def test_unknown_project_is_a_scope_error_naming_it(env: None) -> None:
 
 
 @responses.activate
+def test_the_removed_search_answering_410_says_which_url_to_check(env: None) -> None:
+    # a site (or a proxy in front of Cloud) that says "not Cloud" gets the Data Center search,
+    # which Cloud removed: the line names the cause instead of promising a resume
+    responses.get(f"{CLOUD}/rest/api/2/serverInfo", json=fixture("server_info_dc.json"))
+    removed = {"errorMessages": ["The requested API has been removed. Please migrate."]}
+    responses.get(f"{CLOUD}/rest/api/2/search", json=removed, status=410)
+    with pytest.raises(ScopeError) as err:
+        run(connector(), request())
+    message = str(err.value)
+    assert "410 Gone on /rest/api/2/search" in message
+    assert "check that url is the site itself" in message
+    assert "resumes" not in message and "\n" not in message
+    assert len([c for c in responses.calls if "/search" in c.request.url]) == 1  # not retried
+
+
+@responses.activate
 def test_server_errors_after_retries_end_the_run(env: None) -> None:
     responses.get(f"{CLOUD}/rest/api/2/serverInfo", json={}, status=502)
     with pytest.raises(RetriesExhausted, match="HTTP 502"):
