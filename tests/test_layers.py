@@ -2,7 +2,9 @@
 
 * ``model`` and ``connectors`` import nothing of ours (besides themselves);
 * ``reports`` imports only ``model`` (and itself);
-* ``sync`` is the composition root and may import every package;
+* ``sync`` is the composition root and may import every package, except ``sync.sandbox``
+  (the loopback fakes, shipped for ``trainyard demo``): it imports nothing of ours but itself,
+  so the fakes answer like the trackers, not like our code;
 * inside each package, no module imports itself back through others (imports inside
   functions included: a deferred import is still a cycle in the design).
 """
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,6 +81,22 @@ def test_a_package_imports_only_what_its_layer_may(package: str) -> None:
         if target.split(".")[0] not in ALLOWED[package]
     )
     assert not wrong, "layering broken:\n" + "\n".join(wrong)
+
+
+def test_the_sandbox_imports_only_itself_and_the_standard_library() -> None:
+    """A ``pip install trainyard`` user's demo runs the fakes: no test-only dependency, and
+    nothing of ours that could make a fake answer like our code instead of the tracker."""
+    sandbox = {n: p for n, p in ALL.items() if n.startswith("sync.sandbox")}
+    assert "sync.sandbox.jira.fake" in sandbox
+    assert "sync.sandbox.github.fake" in sandbox
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, path in sandbox.items()
+        for target in imports(name, path)
+        if not target.startswith("sync.sandbox")
+        and target.split(".")[0] not in (*sys.stdlib_module_names, "__future__")
+    )
+    assert not wrong, "the sandbox must stay standard library only:\n" + "\n".join(wrong)
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:

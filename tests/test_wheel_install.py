@@ -37,6 +37,9 @@ from importlib.resources import files
 found["files"] = [connectors.jira.census.__file__, model.migrations.versions.__file__,
     sync.commands.__file__, str(files("model") / "migrations" / "script.py.mako")]
 assert any(files("reports").joinpath("templates").iterdir())
+import sync.sandbox, sync.sandbox.jira, sync.sandbox.github  # trainyard demo serves these
+found["sandbox"] = [sync.sandbox.__file__, sync.sandbox.jira.api.__file__,
+    sync.sandbox.github.routes.__file__]
 import reports.board  # the board renders from these three, inlined into one file
 for name in ("board.html.j2", "board.css", "board.js"):
     assert files("reports").joinpath("templates", name).is_file(), name
@@ -80,8 +83,9 @@ def test_wheel_installs_every_package_and_entry_point(tmp_path: Path) -> None:
     assert found["trainyard.connectors:jira"][0] == "connectors.jira.connector"
     assert found["trainyard.connectors:github"][0] == "connectors.github.connector"
     assert found["console_scripts:trainyard"][0] == "sync.cli"
-    for module, path in [v for k, v in found.items() if k != "files"]:
+    for module, path in [v for k, v in found.items() if k not in ("files", "sandbox")]:
         assert Path(path).is_relative_to(target), (module, path)
-    for path in found["files"]:
+    assert len(found["sandbox"]) == 3
+    for path in [*found["files"], *found["sandbox"]]:
         assert Path(path).is_relative_to(target), path
         assert Path(path).is_file(), path

@@ -135,7 +135,7 @@ def main() -> None:
         child(*args.child)
         return
 
-    from tests.fakes.fake_github import TOKEN, FakeGitHub
+    from sync.sandbox.github import TOKEN, FakeGitHub
 
     pr_ratio = 0.15
     per_repo = round(args.issues / args.repos / (1 - pr_ratio))

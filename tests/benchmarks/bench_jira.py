@@ -126,7 +126,7 @@ def sync_in_child(config: Path, mode: str, env: dict[str, str]) -> dict[str, Any
 
 def serve(total: int, *extra: str) -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.fake_jira", "--issues", str(total), *extra],
+        [sys.executable, "-m", "sync.sandbox.jira", "--issues", str(total), *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -40,7 +40,7 @@ Harness = Callable[[pytest.MonkeyPatch, str], AbstractContextManager[rec.Connect
 @contextmanager
 def jira_harness(monkeypatch: pytest.MonkeyPatch, token: str) -> Iterator[rec.Connector]:
     from connectors.jira import JiraConnector, JiraSettings
-    from tests.fakes.fake_jira import FakeJira
+    from sync.sandbox.jira import FakeJira
 
     fake = FakeJira(
         issues=60, clock=lambda: int(NOW.timestamp() * 1000), anchor=NOW - timedelta(days=2)
@@ -62,7 +62,7 @@ def jira_harness(monkeypatch: pytest.MonkeyPatch, token: str) -> Iterator[rec.Co
 @contextmanager
 def github_harness(monkeypatch: pytest.MonkeyPatch, token: str) -> Iterator[rec.Connector]:
     from connectors.github import GitHubConnector, GitHubSettings
-    from tests.fakes.fake_github import FakeGitHub
+    from sync.sandbox.github import FakeGitHub
 
     with FakeGitHub(repos=3, issues_per_repo=40) as fake:
         monkeypatch.setenv("CONTRACT_TOKEN", token)
@@ -79,7 +79,8 @@ HARNESSES: dict[str, tuple[Harness, str]] = {}
 
 
 def _tokens() -> None:
-    from tests.fakes import fake_github, fake_jira
+    from sync.sandbox import github as fake_github
+    from sync.sandbox import jira as fake_jira
 
     HARNESSES["jira"] = (jira_harness, fake_jira.FakeJira().token)
     HARNESSES["github"] = (github_harness, fake_github.TOKEN)

@@ -31,8 +31,8 @@ from model.db import open_engine
 from sync.cli import main
 from sync.config import load
 from sync.engine import SyncEngine
+from sync.sandbox.github import TOKEN, FakeGitHub, Fault
 from tests.engine.scripted import Script, scripted_class, snapshot
-from tests.fakes.fake_github import TOKEN, FakeGitHub, Fault
 
 pytestmark = pytest.mark.slow
 

@@ -24,8 +24,8 @@ from model import tables as t
 from model.db import open_engine
 from sync.engine import RunProgress, SyncEngine
 from sync.errors import RunError
+from sync.sandbox.jira import FakeJira
 from tests.e2e.test_jira_e2e import Clock, make, no_census_due, start_fake
-from tests.fakes.fake_jira import FakeJira
 
 GH = "https://github.com/acme/payments-api/issues/"
 

@@ -28,8 +28,8 @@ from model.db import open_engine
 from sync.config import Config, load
 from sync.engine import SyncEngine
 from sync.errors import RunError
+from sync.sandbox.jira import IN_SCOPE, FakeJira, ms
 from tests.engine.scripted import snapshot
-from tests.fakes.fake_jira import IN_SCOPE, FakeJira, ms
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 20, 12, 0, 30, tzinfo=UTC)

@@ -32,8 +32,8 @@ from model.db import open_engine
 from sync.cli import main
 from sync.config import load
 from sync.engine import SyncEngine
-from tests.fakes.fake_github import TOKEN, FakeGitHub
-from tests.fakes.fake_jira import IN_SCOPE, FakeJira
+from sync.sandbox.github import TOKEN, FakeGitHub
+from sync.sandbox.jira import IN_SCOPE, FakeJira
 
 pytestmark = pytest.mark.slow
 

@@ -22,8 +22,8 @@ from sqlalchemy import Engine, MetaData, create_engine, select
 from model import tables as t
 from model.db import open_engine
 from sync.lock import source_lock
-from tests.fakes.fake_github import FakeGitHub
-from tests.fakes.fake_jira import FakeJira
+from sync.sandbox.github import FakeGitHub
+from sync.sandbox.jira import FakeJira
 
 JIRA_TOKEN = "jira-S3CRET-4c1d9e7b"
 JIRA_USER = "sync-bot@acme.example"

@@ -19,8 +19,8 @@ from model import tables as t
 from model.db import open_engine
 from reports.stalled import stalled_items
 from reports.state import ReportContext
+from sync.sandbox.jira import FakeJira, ms
 from tests.e2e.test_jira_e2e import Clock, clock, cloud_fake, make
-from tests.fakes.fake_jira import FakeJira, ms
 
 __all__ = ["clock", "cloud_fake"]  # fixtures, used by name
 

@@ -23,8 +23,8 @@ from connectors.base import Link, LinkScope, Page, SyncRequest, Transport
 from connectors.errors import AuthError, RetriesExhausted, ScopeError
 from connectors.github import GitHubConnector, GitHubSettings
 from connectors.http import BudgetRetry
-from tests.fakes.fake_github import TOKEN as FAKE_TOKEN
-from tests.fakes.fake_github import FakeGitHub
+from sync.sandbox.github import TOKEN as FAKE_TOKEN
+from sync.sandbox.github import FakeGitHub
 
 API = "https://api.github.com:443"  # PyGithub names the port; responses matches literally
 TOKEN = "ghp_unit_secret_0123456789"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.fakes.fake_jira import FakeJira, ms
+from sync.sandbox.jira import FakeJira, ms
 
 SCOPE = 'project in ("CHK", "PAY", "PLAT", "MOB", "SRCH")'
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sync.sandbox.github import FakeGitHub
+from sync.sandbox.jira import FakeJira
 from tests.digest.conftest import Mailbox, free_port, start_smtp
-from tests.fakes.fake_github import FakeGitHub
-from tests.fakes.fake_jira import FakeJira
 
 JIRA_TOKEN = "jira-S3CRET-serve-77a1"
 JIRA_USER = "sync-bot@acme.example"

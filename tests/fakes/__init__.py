@@ -1,1 +1,0 @@
-"""Loopback fakes of the trackers' HTTP APIs (deterministic, seeded; no network, no credentials)."""
