@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sync.commands import baseline, db, digest, report, run, serve, status
+from sync.commands import baseline, db, demo, digest, report, run, serve, status
 
-MODULES = [db, status, run, report, baseline, digest, serve]
+MODULES = [db, status, run, report, baseline, digest, serve, demo]
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:

@@ -92,7 +92,7 @@ def run_sync(args: argparse.Namespace) -> int:
     config = load_config(args, require_secrets=True)
     if args.source:
         config.source(args.source)  # unknown name → config error, exit 2
-    with _Display() as display:
+    with SyncDisplay() as display:
         engine = SyncEngine(config, engine_for(config), progress=display.update)
         results = engine.sync(args.source, wait=args.wait, full_sweep=args.full_sweep)
     for result in results:
@@ -105,14 +105,14 @@ def run_backfill(args: argparse.Namespace) -> int:
     config.source(args.source)
     if args.since and args.until and args.since >= args.until:
         raise UsageError("backfill: --since must be before --until")
-    with _Display() as display:
+    with SyncDisplay() as display:
         engine = SyncEngine(config, engine_for(config), progress=display.update)
         result = engine.backfill(args.source, args.since, args.until, wait=args.wait)
     print(describe_result(result))
     return 0
 
 
-class _Display:
+class SyncDisplay:
     """Rich progress on a TTY, plain lines otherwise."""
 
     def __init__(self) -> None:
@@ -122,7 +122,7 @@ class _Display:
         self.started = time.monotonic()
         self.last_line = 0.0
 
-    def __enter__(self) -> _Display:
+    def __enter__(self) -> SyncDisplay:
         if self.tty:
             self.progress = Progress(
                 TextColumn("{task.description}"),

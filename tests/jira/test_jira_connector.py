@@ -397,7 +397,8 @@ def test_the_removed_search_answering_410_says_which_url_to_check(env: None) -> 
     message = str(err.value)
     assert "410 Gone on /rest/api/2/search" in message
     assert "check that url is the site itself" in message
-    assert "resumes" not in message and "\n" not in message
+    assert "resumes" not in message
+    assert "\n" not in message
     assert len([c for c in responses.calls if "/search" in c.request.url]) == 1  # not retried
 
 

@@ -145,6 +145,21 @@ class Mutations(GitHubStore):
             found.update(state="closed", closed_at=when, updated_at=when)
             self._refresh_milestone(repo, found)
 
+    def set_milestone(self, key: str, number: int | None, *, at: datetime | None = None) -> None:
+        """Move the issue to another milestone (None: none), as the web UI does: ``updated_at``
+        moves and the timeline shows ``demilestoned`` then ``milestoned``."""
+        with self._lock:
+            raw = self.issue(key)
+            when = self._touch(raw, at)
+            old = raw.get("milestone")
+            if old:
+                self._event(raw["id"], "demilestoned", when, milestone={"title": old["title"]})
+            raw["milestone"] = None
+            if number is not None:
+                found = self._milestone(key.split("#")[0], number)
+                raw["milestone"] = dict(found)
+                self._event(raw["id"], "milestoned", when, milestone={"title": found["title"]})
+
     def _milestone(self, repo: str, number: int) -> dict[str, Any]:
         found = [m for m in self.repos[repo].milestones if m["number"] == number]
         if not found:
