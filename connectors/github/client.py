@@ -14,6 +14,7 @@ import github
 from github import Auth
 
 from connectors.base import (
+    Sprint,
     Transport,
 )
 from connectors.errors import AuthError, RetriesExhausted, Unreachable, Vanished
@@ -47,6 +48,7 @@ class GitHubClient:
         self._memo: dict[str, str] = {}
         self._reread: set[str] = set()  # issues whose relations this run has read
         self._defer_history = False  # current state first: timelines left to the history pass
+        self._milestones: dict[str, dict[str, Sprint]] = {}  # repo → title → milestone
         self._gh: Any = None
 
     def stats(self) -> Mapping[str, Any]:

@@ -14,6 +14,7 @@ from connectors.base import (
     Link,
     LinkScope,
     Move,
+    Sprint,
     WorkItem,
 )
 from connectors.errors import SkippableError, Vanished
@@ -31,6 +32,7 @@ from connectors.github.values import (
     _memo_json,
     _parent_link,
     _repo_of,
+    _sprint,
 )
 
 # timeline events that are no one's work on the issue: link-only changes and notifications
@@ -183,10 +185,44 @@ class RelationReader(RecordReader):
                 batch.events.append(Event(key, item_id, at, "status", before, after, reason))
             elif kind in ("blocked_by_added", "blocked_by_removed"):
                 self._dependency_event(batch, ev, key, at, me, ids, episodes)
+            elif kind in ("milestoned", "demilestoned"):
+                self._milestone_event(batch, repo, ev, Event(key, item_id, at, "sprint"))
             elif kind not in NOT_ACTIVITY:
                 batch.events.append(Event(key, item_id, at, "activity", detail=kind))
             _credit(batch.events, mark, ev)
         self._apply_episodes(batch, me, current, episodes)
+
+    def _milestone_event(self, batch: _Batch, repo: str, ev: dict[str, Any], base: Event) -> None:
+        """A milestone change as a sprint event. The timeline names the milestone by title only
+        (GHSpec ``milestoned-issue-event``); titles are unique in a repository, so the
+        repository's milestones (read once a run) give its id. A milestone deleted since maps
+        to nothing and is skipped: the item's current milestone still stands."""
+        title = (ev.get("milestone") or {}).get("title")
+        sprint = self._milestone_titles(repo).get(title) if isinstance(title, str) else None
+        if sprint is None:
+            return
+        batch.sprints[sprint.tracker_id] = sprint
+        added = ev["event"] == "milestoned"
+        value = sprint.tracker_id
+        batch.events.append(
+            replace(base, from_value=None if added else value, to_value=value if added else None)
+        )
+
+    def _milestone_titles(self, repo: str) -> dict[str, Sprint]:
+        key = repo.lower()
+        if key not in self._milestones:
+            found: dict[str, Sprint] = {}
+            params = {"state": "all", "per_page": 100}
+            for page in range(1, 11):  # 1,000 milestones is more than any repository keeps
+                resp = self._get(f"/repos/{repo}/milestones", {**params, "page": page})
+                rows = resp.data if resp.status == 200 and isinstance(resp.data, list) else []
+                for raw in rows:
+                    if isinstance(raw, dict) and raw.get("id") is not None and raw.get("title"):
+                        found[str(raw["title"])] = _sprint(raw)
+                if len(rows) < 100:
+                    break
+            self._milestones[key] = found
+        return self._milestones[key]
 
     def _dependency_event(
         self,
@@ -292,6 +328,7 @@ class RelationReader(RecordReader):
             return
         if memo_key in self._memo:
             self._set_memo(batch, memo_key, None)
+
 
 def _credit(events: list[Event], mark: int, ev: dict[str, Any]) -> None:
     """The timeline event's actor is the author of the events it became (from ``mark`` on)."""

@@ -93,22 +93,10 @@ def test_drift_against_the_reconstructed_baseline(demo: tuple[DemoResult, Mailbo
     r = Named(demo[0], "reports")
     drift = r.doc("drift")
     moved = {r.name(f["item"]): f["iterations_moved"] for f in drift["features"]}
-    assert moved["chk.f1"] == known.MOVED_LATER["chk.f1"]
+    for ref, by in known.MOVED_LATER.items():  # a Jira sprint move and a GitHub milestone move
+        assert moved[ref] == by, ref
     assert {r.name(a["item"]) for a in drift["added"]} == known.ADDED_AFTER_BASELINE
     assert {r.pair(d) for d in drift["turned_red"]} == known.GREEN_THEN_RED
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the GitHub connector stores no milestone history (milestoned/demilestoned timeline "
-    "events), so as-of views put a GitHub issue in its current milestone",
-)
-def test_drift_sees_a_github_issue_moved_to_a_later_milestone(
-    demo: tuple[DemoResult, Mailbox, float],
-) -> None:
-    r = Named(demo[0], "reports")
-    moved = {r.name(f["item"]): f["iterations_moved"] for f in r.doc("drift")["features"]}
-    assert moved["idn.f1"] == known.MOVED_LATER["idn.f1"]
 
 
 def test_predictability_per_team_and_train(demo: tuple[DemoResult, Mailbox, float]) -> None:

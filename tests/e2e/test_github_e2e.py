@@ -326,6 +326,30 @@ def test_transfer_and_deletion_are_recorded_with_history_kept(world: World) -> N
             assert s.get(t.Event, history_before) is not None
 
 
+def test_a_milestone_move_is_sprint_history_so_as_of_views_see_the_old_one(world: World) -> None:
+    world.sync()
+    key = open_issue(world.fake, "acme/checkout-web")
+    milestones = world.fake.repos["acme/checkout-web"].milestones
+    world.fake.set_milestone(key, milestones[0]["number"])
+    world.sync()
+    world.fake.set_milestone(key, milestones[1]["number"])
+    world.sync()
+    first, second = (str(m["id"]) for m in milestones[:2])
+    with Session(world.db) as s:
+        item = s.scalars(select(t.WorkItem).where(t.WorkItem.key == key)).one()
+        rows = s.execute(
+            select(t.Event.from_value, t.Event.to_value)
+            .where(t.Event.item_id == item.id, t.Event.field == "sprint")
+            .order_by(t.Event.at, t.Event.id)
+        ).all()
+        sprints = set(s.scalars(select(t.TrackerSprint.tracker_id)))
+    # the timeline names milestones by title: each maps to its id, the old one included
+    assert (None, first) in rows
+    assert (first, None) in rows
+    assert rows[-1] == (None, second)
+    assert {first, second} <= sprints
+
+
 @pytest.mark.parametrize("every", [2, 3], ids=["every-2nd-request", "every-3rd-request"])
 def test_403_429_storms_lose_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every: int

@@ -120,6 +120,12 @@ class Routes(Mutations):
             if repo is None:
                 return 404, {}, not_found()
             return self._list(repo, query, path)
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/milestones", path)
+        if m:
+            repo = self._repo(m[1])
+            if repo is None:
+                return 404, {}, not_found()
+            return self._paged(_milestones(repo, query.get("state", "open")), query, path)
         m = re.fullmatch(r"/repositories/(\d+)/issues/(\d+)(/.*)?", path)
         if m:
             repo = next((r for r in self.repos.values() if r.id == int(m[1])), None)
@@ -210,3 +216,10 @@ class Routes(Mutations):
             base = f"{{api}}{path}?{rest}&page="
             links = [f'<{base}{page + 1}>; rel="next"', f'<{base}{last}>; rel="last"']
         return 200, ({"Link": ", ".join(links)} if links else {}), chunk
+
+
+def _milestones(repo: Repo, state: str) -> list[dict[str, Any]]:
+    """``GET /repos/{o}/{r}/milestones``: by ``state`` (open, closed, all), due date first
+    (GitHub's default ``sort=due_on``, ascending), undated ones last."""
+    rows = [m for m in repo.milestones if state == "all" or m["state"] == state]
+    return sorted(rows, key=lambda m: (m.get("due_on") is None, m.get("due_on") or "", m["number"]))
