@@ -73,7 +73,7 @@ def gather(session: Session, ctx: ReportContext, since: datetime, timezone: str)
     return Facts(
         timezone=timezone,
         since=then.as_of,
-        now_deps=dependency_report(session, ctx),
+        now_deps=dependency_report(session, ctx, include_resolved=True),  # resolved: as now
         now_blocked=blocked_report(session, ctx),
         then_deps=dependency_report(session, then),
         then_blocked=blocked_report(session, then),
@@ -127,13 +127,17 @@ def _changes(
     n, limit = settings.max_items, settings.aging_threshold_days
     then_map = {_pair(d): d for d in then_open}
     now_keys = {_pair(d) for d in now_open}
+    # a resolved one is shown as it stands now (its blocker done), when the report has it
+    now_all = {_pair(d): d for d in facts.now_deps.dependencies if scope.dep(d)}
     both = [(then_map[_pair(d)], d) for d in now_open if _pair(d) in then_map]
     was_blocked = {b.item.ref for b in then_blocked}
     is_blocked = {b.item.ref for b in now_blocked}
     was_stalled = {s.ref for s in facts.then_blocked.stalled}
     return Changes(
         new_dependencies=top(_worst_first(d for d in now_open if _pair(d) not in then_map), n),
-        resolved_dependencies=top([d for d in then_open if _pair(d) not in now_keys], n),
+        resolved_dependencies=top(
+            [now_all.get(_pair(d), d) for d in then_open if _pair(d) not in now_keys], n
+        ),
         aged=top([d for t, d in both if t.age_days < limit <= d.age_days], n),
         turned_red=top([d for t, d in both if t.health != "red" and d.health == "red"], n),
         newly_blocked=top([b for b in now_blocked if b.item.ref not in was_blocked], n),

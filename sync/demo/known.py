@@ -70,5 +70,6 @@ BOARD_CARDS = 23  # the 25 features less the two that were never in the PI
 
 # the second digest: what changed during the week
 DIGEST_NEW = {("fr.f3", "chk.f1")}
-DIGEST_RESOLVED = {("plt.f1", "src.f1")}
+DIGEST_RESOLVED = {("plt.f1", "src.f1")}  # shown as it stands now: its blocker Done
+DIGEST_TURNED_RED = {("idn.f1", "chk.f2")}
 DIGEST_NEWLY_STALLED = STALLED_NOW - STALLED_WEEK_AGO

@@ -135,12 +135,14 @@ def test_the_second_digest_tells_the_week(demo: tuple[DemoResult, Mailbox, float
     sections = {
         "New dependencies": known.DIGEST_NEW,
         "Resolved dependencies": known.DIGEST_RESOLVED,
+        "Turned red": known.DIGEST_TURNED_RED,
     }
     for title, pairs in sections.items():
         block = _section(changed, f"{title} ({len(pairs)}):")
         for blocker, blocked in pairs:
             assert f'{keys[blocker]} "' in block, title
             assert f" blocks {keys[blocked]} " in block, title
+    assert "Done) blocks" in _section(changed, "Resolved dependencies (1):")
     for title, refs in (
         ("Newly blocked", known.NEWLY_BLOCKED),
         ("Unblocked", known.NEWLY_UNBLOCKED),
