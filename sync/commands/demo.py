@@ -57,9 +57,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _serve(result: Any) -> int:
     from sync.config import load
+    from sync.service import logs
     from sync.service.runner import serve
 
     config = load(result.config, require_secrets=True)
+    logs.configure("text", logs.secret_values(config))
     port = config.service.http_port
     print(f"\nserving: open http://127.0.0.1:{port}/board.html (Ctrl-C stops)", flush=True)
     try:

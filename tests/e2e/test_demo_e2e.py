@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import email
 import json
+import signal
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -175,3 +180,46 @@ def test_it_runs_within_a_minute_and_the_config_works_with_the_usual_commands(
     assert "jira" in out
     assert "github" in out
     assert "never synced" not in out
+
+
+def test_serve_keeps_the_service_running_on_the_sandbox(tmp_path: Path) -> None:
+    """``--serve``: the board over HTTP, /healthz green, and Ctrl-C stops it cleanly."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "demo", "--out", str(tmp_path / "d"), "--serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        url = ""
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("serving: open "):
+                url = line.split()[2]
+                break
+        assert url.endswith("/board.html"), "the demo printed no board URL"
+        assert "Program board" in _get_when_up(url)
+        health = url.replace("/board.html", "/healthz")
+        with urllib.request.urlopen(health, timeout=10) as resp:
+            assert resp.status == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def _get_when_up(url: str, timeout: float = 15.0) -> str:
+    """The page's text once the service listens (the URL is printed as it starts)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                return str(resp.read().decode())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
