@@ -186,3 +186,28 @@ def test_served_over_http_too(page: Any, board_file: Path, tmp_path: Path) -> No
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+@pytest.fixture(scope="module")
+def demo_board(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from sync.demo.run import run_demo
+
+    result = run_demo(tmp_path_factory.mktemp("demo") / "out")
+    return result.directory / "reports" / "board.html"
+
+
+def test_the_demo_board_draws_every_string_on_its_cards(page: Any, demo_board: Path) -> None:
+    """The bundled train's board (the README's screenshot: ``scripts/refresh-screenshot`` takes
+    ``test-artifacts/demo-board.png`` from here)."""
+    from sync.demo import known
+
+    open_board(page, demo_board.as_uri())
+    drawn = page.evaluate(GEOMETRY)
+    assert len(drawn) == len(known.BOARD_STRINGS)
+    for path in drawn:
+        assert on(path["start"], path["fromBox"]), path
+        assert on(path["end"], path["toBox"]), path
+    assert sorted(p["health"] for p in drawn) == sorted(known.BOARD_STRINGS.values())
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "demo-board.png"), full_page=True)
+    assert page.problems == []
