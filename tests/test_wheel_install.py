@@ -46,6 +46,20 @@ for name in ("board.html.j2", "board.css", "board.js"):
 print(json.dumps(found))
 """
 
+DEMO = """
+import sys
+sys.path.insert(0, sys.argv[1])
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in getattr(f, "__module__", "")]
+sys.path_hooks[:] = [h for h in sys.path_hooks if "editable" not in getattr(h, "__module__", "")]
+from sync.cli import main
+code = main(["demo", "--out", sys.argv[2]])
+import sync.demo.train, sync.sandbox.jira.api
+assert sync.demo.train.__file__.startswith(sys.argv[1]), sync.demo.train.__file__
+assert sync.sandbox.jira.api.__file__.startswith(sys.argv[1]), sync.sandbox.jira.api.__file__
+sys.exit(code)
+"""
+
+
 
 @pytest.mark.slow
 def test_wheel_installs_every_package_and_entry_point(tmp_path: Path) -> None:
@@ -89,3 +103,15 @@ def test_wheel_installs_every_package_and_entry_point(tmp_path: Path) -> None:
     for path in [*found["files"], *found["sandbox"]]:
         assert Path(path).is_relative_to(target), path
         assert Path(path).is_file(), path
+    # a pip-installed trainyard runs the demo from its own files (the sandbox ships inside)
+    out = tmp_path / "demo"
+    subprocess.run(
+        [sys.executable, "-I", "-c", DEMO, str(target), str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    assert (out / "reports" / "board.html").is_file()
+    assert len(list(out.glob("digest-*.eml"))) == 2
