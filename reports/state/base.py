@@ -22,6 +22,7 @@ from reports.state.rows import (
     chunks,
     item_row,
 )
+from reports.state.stamps import converters
 from reports.views import ItemView
 
 ALWAYS = datetime.min.replace(tzinfo=UTC)  # closed, but the tracker gave no date
@@ -47,6 +48,7 @@ class ReaderBase:
         """``horizon``: the earliest instant any caller asks link presence for (default T)."""
         self.session = session
         self.ctx = ctx
+        self.stamp, self.instant = converters(session.get_bind().dialect)
         self.t = ctx.as_of
         self.horizon = min(horizon, self.t) if horizon is not None else self.t
         self.train = load_train(session, ctx.train)
@@ -140,8 +142,8 @@ class ReaderBase:
         todo = [i for i in ids if i not in self._rows]
         for batch in chunks(todo):
             query = select(*ITEM_COLUMNS).where(WorkItem.id.in_(IDS))
-            for raw in self._run(query, batch):
-                row = item_row(raw)
+            for values in self._run(query, batch):
+                row = item_row(values, self.stamp, self.instant)
                 self._rows[row.id] = row
         return {i: self._rows[i] for i in ids if i in self._rows}
 

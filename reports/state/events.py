@@ -19,6 +19,7 @@ from reports.state.base import ReaderBase
 from reports.state.context import TICK
 from reports.state.rows import IDS, NO_LABELS, EventRow, Found, ItemRow, Snap, chunks
 from reports.state.sqltext import folds_to
+from reports.state.stamps import raw
 from reports.state.steps import Steps
 
 
@@ -79,15 +80,16 @@ class EventReader(ReaderBase):
         found: dict[int, list[EventRow]] = defaultdict(list)
         for batch in chunks(ids):
             query = select(
-                Event.item_id, Event.at, Event.from_value, Event.to_value, Event.detail
+                Event.item_id, raw(Event.at), Event.from_value, Event.to_value, Event.detail
             ).where(Event.field == field_name, Event.at >= w0, Event.item_id.in_(IDS))
             if to_t:
                 query = query.where(Event.at <= self.t)
             if extra is not None:
                 query = query.where(extra)
             ordered = query.order_by(Event.item_id, Event.at, Event.id)
+            instant = self.instant
             for item_id, at, from_v, to_v, detail in self._run(ordered, batch):
-                found[cast(int, item_id)].append((at, from_v, to_v, detail))
+                found[cast(int, item_id)].append((instant(at), from_v, to_v, detail))
         return found
 
     def _value_steps(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from model.tables import Event, Link, WorkItem
 from reports.state.base import ReaderBase
 from reports.state.rows import IDS, LinkRow, chunks
+from reports.state.stamps import raw
 
 
 class LinkReader(ReaderBase):
@@ -93,9 +94,9 @@ class LinkReader(ReaderBase):
                 Link.blocked_tracker,
                 Link.blocked_key,
                 Link.blocked_url,
-                Link.created_at,
-                Link.removed_at,
-                Event.at,
+                raw(Link.created_at),
+                raw(Link.removed_at),
+                raw(Event.at),
                 Event.to_value,
             )
             .outerjoin(
@@ -105,20 +106,27 @@ class LinkReader(ReaderBase):
             .where(Link.kind == "blocks", which)
             .order_by(Link.id, Event.at, Event.id)
         )
-        raw: list[Sequence[Any]] = []
+        stamp, instant = self.stamp, self.instant
+        found_raw: list[Sequence[Any]] = []
         history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
         for link_id, group in groupby(self._exec(query).all(), key=itemgetter(0)):
             events = list(group)
-            raw.append(events[0][:13])
+            found_raw.append(events[0][:13])
             if events[0][13] is not None:
-                history[link_id] = [(at, (to_v or "").casefold()) for *_, at, to_v in events]
-        unexplained = [r[0] for r in raw if r[0] not in history]
+                history[link_id] = [
+                    (instant(at), (to_v or "").casefold()) for *_, at, to_v in events
+                ]
+        unexplained = [r[0] for r in found_raw if r[0] not in history]
         later = self._first_link_event_after(unexplained)
         found: list[LinkRow] = []
         for (link_id, source_id, origin, b_id, b_tr, b_key, b_url, d_id, d_tr, d_key, d_url,
-             created_at, removed_at) in raw:  # fmt: skip
+             created_at, removed_at) in found_raw:  # fmt: skip
             presence = _presence(
-                history.get(link_id), later.get(link_id), created_at, removed_at, self.t
+                history.get(link_id),
+                later.get(link_id),
+                instant(created_at),
+                stamp(removed_at),
+                self.t,
             )
             if presence:
                 found.append(LinkRow(
