@@ -35,7 +35,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, case, literal, or_, select
 from sqlalchemy.orm import Session
 
 from model.tables import Event, WorkItem
@@ -290,32 +290,14 @@ def _wip_bounds(reader: StateReader, started: Sequence[IterationInfo]) -> dict[i
 
 
 def _wip(reader: StateReader, bounds: dict[int, datetime], shift: Counts) -> Counts:
-    """In-progress train items per (team, iteration) at each bound: SQL counts the stored
-    categories, ``shift`` corrects for the items whose status changed since."""
-    sums = [
-        func.sum(
-            case(
-                (
-                    and_(
-                        WorkItem.created_at <= b,
-                        or_(WorkItem.missing.is_(False), WorkItem.missing_since > b),
-                    ),
-                    1,
-                ),
-                else_=0,
-            )
-        )
-        for b in bounds.values()
-    ]
+    """In-progress train items per (team, iteration) at each bound: the stored categories
+    counted here, ``shift`` corrects for the items whose status changed since."""
     counts: Counts = defaultdict(int, shift)
-    query = (
-        select(WorkItem.team_id, *sums)
-        .where(reader.train_filter(), WorkItem.status_category == "in_progress")
-        .group_by(WorkItem.team_id)
-    )
-    for team_id, *values in reader.session.execute(query):
-        for it_id, value in zip(bounds, values, strict=True):
-            counts[(_team(reader, team_id), it_id)] += int(value or 0)
+    for team_id, created, missing, missing_since in reader.stored_in_progress():
+        team = _team(reader, team_id)
+        for it_id, b in bounds.items():
+            if created <= b and (not missing or (missing_since is not None and missing_since > b)):
+                counts[(team, it_id)] += 1
     return counts
 
 

@@ -31,6 +31,8 @@ class EventReader(ReaderBase):
     ) -> dict[int, Found]:
         """Per item, (from, to, detail) of the field's first event strictly after ``after``."""
         found: dict[int, Found] = {}
+        if self.none_after(field_name, after):
+            return found
         for batch in chunks(ids):
             rank = (
                 func.row_number()
@@ -78,6 +80,8 @@ class EventReader(ReaderBase):
     ) -> dict[int, list[EventRow]]:
         """Per item, the field's events from ``w0`` on (up to T when ``to_t``), in order."""
         found: dict[int, list[EventRow]] = defaultdict(list)
+        if self.none_after(field_name, w0 - TICK):
+            return found
         for batch in chunks(ids):
             query = select(
                 Event.item_id, raw(Event.at), Event.from_value, Event.to_value, Event.detail

@@ -137,6 +137,8 @@ class LinkReader(ReaderBase):
 
     def _first_link_event_after(self, link_ids: Collection[int]) -> dict[int, str]:
         found: dict[int, str] = {}
+        if self.none_after("link", self.t):
+            return found
         for batch in chunks(link_ids):
             rank = (
                 func.row_number()
