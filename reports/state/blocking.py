@@ -7,7 +7,6 @@ done. An end that is not a stored item counts as not done.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -135,13 +134,9 @@ class BlockingRules(EventReader, LinkReader):
         that is not a stored item counts as not done.
         """
         ctx = self.ctx
-        self.widen(w0)  # links removed before w0 matter to a replay from w0
         rows = self.rows(ids)
         ids = [i for i in ids if i in rows]
-        incoming: dict[int, list[LinkRow]] = defaultdict(list)
-        for link in self.links():
-            if link.blocked_id in rows and link.touches(w0):
-                incoming[link.blocked_id].append(link)
+        incoming = self.incoming(ids, w0)  # links removed before w0 matter to a replay from w0
         blocker_ids = {
             lk.blocker_id for lks in incoming.values() for lk in lks if lk.blocker_id is not None
         }

@@ -48,6 +48,31 @@ class LinkReader(ReaderBase):
             self._links = self._load_links(self._wanted(self.horizon))
         return self._links
 
+    def incoming(self, ids: Collection[int], w0: datetime) -> dict[int, list[LinkRow]]:
+        """Per item of ``ids``, the links into it present at some instant of ``[w0, T]``.
+
+        From ``links()`` when w0 is within its horizon; from further back, read by blocked end
+        (``links()`` keeps its horizon): a replay of a few long-blocked items reads their own
+        links, not every link of the train since then. Only the links ``links()`` would leave
+        out for both ends being done since w0 come in on top (into an item done throughout
+        the window, never blocked)."""
+        wanted = set(ids)
+        if w0 >= self.horizon:
+            loaded = self.links()
+        else:
+            back = and_(
+                Link.blocked_item_id.in_(IDS),
+                or_(Link.removed_at.is_(None), Link.removed_at > w0),
+            )
+            loaded = [
+                lk for batch in chunks(sorted(wanted)) for lk in self._load_links(back, batch)
+            ]
+        found: dict[int, list[LinkRow]] = defaultdict(list)
+        for link in loaded:
+            if link.blocked_id in wanted and link.touches(w0):
+                found[link.blocked_id].append(link)
+        return found
+
     def _wanted(self, horizon: datetime) -> ColumnElement[bool]:
         """SQL: links that may matter in ``[horizon, T]`` (grows as the horizon moves back).
 
@@ -77,10 +102,12 @@ class LinkReader(ReaderBase):
         )
         return ~exists(both)
 
-    def _load_links(self, which: ColumnElement[bool]) -> list[LinkRow]:
+    def _load_links(
+        self, which: ColumnElement[bool], batch: list[int] | None = None
+    ) -> list[LinkRow]:
         """The links ``which`` selects with their link events up to T, in one query: ``which``
         (correlated lookups on both ends) is evaluated once, not once for links and again for
-        their events."""
+        their events. ``batch``: the ids of ``IDS`` in ``which``."""
         query = (
             select(
                 Link.id,
@@ -109,7 +136,8 @@ class LinkReader(ReaderBase):
         stamp, instant = self.stamp, self.instant
         found_raw: list[Sequence[Any]] = []
         history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-        for link_id, group in groupby(self._exec(query).all(), key=itemgetter(0)):
+        rows = self._run(query, batch) if batch is not None else self._exec(query).all()
+        for link_id, group in groupby(rows, key=itemgetter(0)):
             events = list(group)
             found_raw.append(events[0][:13])
             if events[0][13] is not None:
