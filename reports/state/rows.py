@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,12 +65,12 @@ ITEM_COLUMNS = (
     WorkItem.in_scope,
     WorkItem.flagged,
     WorkItem.flag_reason,
-    WorkItem.labels,
+    raw(WorkItem.labels),
     WorkItem.missing,
     raw(WorkItem.missing_since),
     raw(WorkItem.resolved_at),
     WorkItem.history_pending,
-)  # datetimes come raw: ``item_row`` converts them (``reports.state.stamps``)
+)  # datetimes and labels come raw: ``item_row`` converts them (``reports.state.stamps``)
 
 
 def item_row(values: Sequence[Any], stamp: Stamp, instant: Instant) -> ItemRow:
@@ -82,8 +83,16 @@ def item_row(values: Sequence[Any], stamp: Stamp, instant: Instant) -> ItemRow:
     return ItemRow(
         id_, source_id, tracker_id, key, url or "", title or "", team_id, status or "",
         category or "todo", sprint_id, created, bool(in_scope), bool(flagged), flag_reason,
-        tuple(labels or ()), gone, resolved_at, bool(pending),
+        _labels(labels), gone, resolved_at, bool(pending),
     )  # fmt: skip
+
+
+def _labels(value: Any) -> tuple[str, ...]:
+    """The stored label list: decoded here, where most rows hold ``[]`` (SQLite gives text,
+    PostgreSQL's driver a list)."""
+    if isinstance(value, str):
+        return () if value == "[]" else tuple(json.loads(value) or ())
+    return tuple(value or ())
 
 
 @dataclass(frozen=True, slots=True)
