@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import groupby
+from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any
 
@@ -182,7 +182,8 @@ def _from_history(
     categories = _Categories(reader)
     stamp, instant = reader.stamp, reader.instant
     query = _status_events(reader, w0, [*bounds.values(), reader.t])
-    rows = reader.session.connection().execute(query.execution_options(yield_per=STREAM))
+    result = reader.session.connection().execute(query.execution_options(yield_per=STREAM))
+    rows = chain.from_iterable(result.partitions())  # row by row costs a driver call each
     for item_id, group in groupby(rows, key=itemgetter(0)):
         replayed.add(item_id)
         events = list(group)
