@@ -31,25 +31,23 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import groupby
+from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import Select, case, literal, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from model.tables import Event, WorkItem
-from model.types import UTCDateTime
 from reports.header import build_header
 from reports.hygiene import findings
 from reports.pairs import analyse
 from reports.state import TICK, IterationInfo, ReportContext, StateReader, category_of, runs
+from reports.state.stamps import raw
 from reports.views import Finding, Header, days, median_days
 
 DROP_RATIO = 0.6
 TRAILING = 3
-STAMP = UTCDateTime()  # converts raw datetime values, once per item rather than per event
 STREAM = 2000  # rows per fetch of a streamed query: memory stays flat however long the history
 
 
@@ -182,19 +180,20 @@ def _from_history(
     shift: Counts = defaultdict(int)
     replayed: set[int] = set()
     categories = _Categories(reader)
-    stamp = _stamps(reader)
+    stamp, instant = reader.stamp, reader.instant
     query = _status_events(reader, w0, [*bounds.values(), reader.t])
-    rows = reader.session.connection().execute(query.execution_options(yield_per=STREAM))
+    result = reader.session.connection().execute(query.execution_options(yield_per=STREAM))
+    rows = chain.from_iterable(result.partitions())  # row by row costs a driver call each
     for item_id, group in groupby(rows, key=itemgetter(0)):
         replayed.add(item_id)
         events = list(group)
         _, team_id, source_id, status, cat, created, missing, missing_since = events[0][:8]
         category = categories.of_item(source_id, status or "", cat or "todo")
         since, at_bounds = _replay(events, category, len(bounds))
-        team, created = _team(reader, team_id), stamp(created)
+        team, created = _team(reader, team_id), instant(created)
         gone = stamp(missing_since) if missing_since is not None else (created if missing else None)
         if since is not None and (gone is None or gone > reader.t):
-            moment = stamp(since)
+            moment = instant(since)
             done.append((team, moment, moment - created))
         now = (cat or "todo") == "in_progress"
         for (it_id, b), then in zip(bounds.items(), at_bounds, strict=True):
@@ -256,18 +255,6 @@ class _Categories:
         return of
 
 
-def _stamps(reader: StateReader) -> Callable[[Any], datetime]:
-    """Converts a raw, non-null datetime column value as ``UTCDateTime`` would."""
-    dialect = reader.session.get_bind().dialect
-
-    def stamp(raw: Any) -> datetime:
-        value = STAMP.process_result_value(raw, dialect)
-        assert value is not None
-        return value
-
-    return stamp
-
-
 def _resolved_without_history(
     reader: StateReader, w0: datetime, replayed: Collection[int]
 ) -> list[Done]:
@@ -276,7 +263,9 @@ def _resolved_without_history(
     The ``replayed`` ones (status events since w0) are left out first, the rest checked by
     index lookups: an anti-join here is at the mercy of the planner's statistics.
     """
-    query = select(WorkItem.id, WorkItem.team_id, WorkItem.created_at, WorkItem.resolved_at).where(
+    query = select(
+        WorkItem.id, WorkItem.team_id, raw(WorkItem.created_at), raw(WorkItem.resolved_at)
+    ).where(
         reader.train_filter(),
         WorkItem.status_category == "done",
         WorkItem.resolved_at >= w0,
@@ -284,7 +273,7 @@ def _resolved_without_history(
         WorkItem.missing.is_(False),
     )
     resolved = {
-        item_id: (team_id, created, stamp)
+        item_id: (team_id, reader.instant(created), reader.instant(stamp))
         for item_id, team_id, created, stamp in reader.session.execute(query)
         if item_id not in replayed
     }
@@ -292,7 +281,7 @@ def _resolved_without_history(
     return [
         (_team(reader, team_id), stamp, stamp - created)
         for item_id, (team_id, created, stamp) in resolved.items()
-        if item_id not in with_history and stamp is not None
+        if item_id not in with_history
     ]
 
 
@@ -302,32 +291,14 @@ def _wip_bounds(reader: StateReader, started: Sequence[IterationInfo]) -> dict[i
 
 
 def _wip(reader: StateReader, bounds: dict[int, datetime], shift: Counts) -> Counts:
-    """In-progress train items per (team, iteration) at each bound: SQL counts the stored
-    categories, ``shift`` corrects for the items whose status changed since."""
-    sums = [
-        func.sum(
-            case(
-                (
-                    and_(
-                        WorkItem.created_at <= b,
-                        or_(WorkItem.missing.is_(False), WorkItem.missing_since > b),
-                    ),
-                    1,
-                ),
-                else_=0,
-            )
-        )
-        for b in bounds.values()
-    ]
+    """In-progress train items per (team, iteration) at each bound: the stored categories
+    counted here, ``shift`` corrects for the items whose status changed since."""
     counts: Counts = defaultdict(int, shift)
-    query = (
-        select(WorkItem.team_id, *sums)
-        .where(reader.train_filter(), WorkItem.status_category == "in_progress")
-        .group_by(WorkItem.team_id)
-    )
-    for team_id, *values in reader.session.execute(query):
-        for it_id, value in zip(bounds, values, strict=True):
-            counts[(_team(reader, team_id), it_id)] += int(value or 0)
+    for team_id, created, missing, missing_since in reader.stored_in_progress():
+        team = _team(reader, team_id)
+        for it_id, b in bounds.items():
+            if created <= b and (not missing or (missing_since is not None and missing_since > b)):
+                counts[(team, it_id)] += 1
     return counts
 
 
@@ -337,7 +308,7 @@ def _wip(reader: StateReader, bounds: dict[int, datetime], shift: Counts) -> Cou
 def _status_events(reader: StateReader, w0: datetime, points: Sequence[datetime]) -> Select[Any]:
     """Status events since w0 of train items, in item order, with their item's stored columns
     and ``bucket``: how many of the (ascending) ``points`` lie before the event. Datetimes
-    come raw (``STAMP`` converts the few that are used, not one per event)."""
+    come raw (``reader.instant`` converts the few that are used, not one per event)."""
     bucket = sum((case((Event.at > p, 1), else_=0) for p in points), literal(0))
     return (
         select(
@@ -346,11 +317,11 @@ def _status_events(reader: StateReader, w0: datetime, points: Sequence[datetime]
             WorkItem.source_id,
             WorkItem.status,
             WorkItem.status_category,
-            type_coerce(WorkItem.created_at, NullType()),
+            raw(WorkItem.created_at),
             WorkItem.missing,
-            type_coerce(WorkItem.missing_since, NullType()),
+            raw(WorkItem.missing_since),
             bucket,
-            type_coerce(Event.at, NullType()),
+            raw(Event.at),
             Event.from_value,
             Event.to_value,
         )

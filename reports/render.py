@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment
 
-from reports import templating
+from reports import jsontext, templating
 from reports.blocked import BlockedReport
 from reports.dependencies import Dependency, DependencyReport
 from reports.flow import FlowReport
@@ -212,7 +211,7 @@ def _flow_row(row: Any) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(to_dict(report), ensure_ascii=False, indent=2) + "\n"
+    return jsontext.dumps(to_dict(report)) + "\n"  # json.dumps(..., indent=2), faster
 
 
 # -- CSV ---------------------------------------------------------------------------------------

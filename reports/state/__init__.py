@@ -4,7 +4,9 @@ Most SQL in ``reports`` is here: every report reads the tracker history (items, 
 through :class:`StateReader`. The other modules that query the database read what is not
 history or is their own aggregate: sync health (``header``), stored baselines and the PI's
 configured ``baseline_at`` (``baseline``, ``plan``), feature and objective candidates
-(``plan``, ``objectives``), and ``flow``'s streamed status events and WIP counts.
+(``plan``, ``objectives``), and ``flow``'s streamed status events. Datetime columns are
+read raw and converted by ``reports.state.stamps`` (the column type's own conversion costs
+several times more, on every event a report reads).
 
 How a value is known at instant T (the event semantics the sync engine guarantees):
 

@@ -18,6 +18,7 @@ from model.tables import Event, WorkItem
 from reports.state.context import TICK
 from reports.state.events import EventReader
 from reports.state.rows import IDS, chunks
+from reports.state.stamps import raw
 
 
 class ActivityReader(EventReader):
@@ -38,6 +39,21 @@ class ActivityReader(EventReader):
         found = set(self._exec(now).scalars())
         found.update(i for i in self._exec(later).scalars() if i is not None)
         return found
+
+    def stored_in_progress(self) -> list[tuple[int | None, datetime, bool, datetime | None]]:
+        """(team id, created_at, missing, missing_since) of the train items stored in an
+        in-progress category. Grouped in Python: a GROUP BY made SQLite walk the team index,
+        one row lookup per stored item, five times slower than this plain scan."""
+        query = select(
+            WorkItem.team_id,
+            raw(WorkItem.created_at),
+            WorkItem.missing,
+            raw(WorkItem.missing_since),
+        ).where(self.train_filter(), WorkItem.status_category == "in_progress")
+        return [
+            (team_id, self.instant(created), bool(missing), self.stamp(missing_since))
+            for team_id, created, missing, missing_since in self._exec(query)
+        ]
 
     def last_activity(self, ids: Collection[int]) -> dict[int, datetime]:
         """Per item, its last meaningful event at or before T (items without one left out)."""

@@ -6,10 +6,10 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from model.tables import Source, StatusCategoryRow, TrackerSprint, WorkItem
+from model.tables import Event, Source, StatusCategoryRow, TrackerSprint, WorkItem
 from reports.state.context import IterationInfo, ReportContext, load_train
 from reports.state.rows import (
     IDS,
@@ -22,6 +22,7 @@ from reports.state.rows import (
     chunks,
     item_row,
 )
+from reports.state.stamps import converters
 from reports.views import ItemView
 
 ALWAYS = datetime.min.replace(tzinfo=UTC)  # closed, but the tracker gave no date
@@ -47,6 +48,7 @@ class ReaderBase:
         """``horizon``: the earliest instant any caller asks link presence for (default T)."""
         self.session = session
         self.ctx = ctx
+        self.stamp, self.instant = converters(session.get_bind().dialect)
         self.t = ctx.as_of
         self.horizon = min(horizon, self.t) if horizon is not None else self.t
         self.train = load_train(session, ctx.train)
@@ -101,6 +103,7 @@ class ReaderBase:
         self._snaps: dict[int, Snap] = {}
         self._states: dict[int, ItemState] = {}
         self._links: list[LinkRow] | None = None
+        self._latest: dict[str, datetime | None] = {}
 
     def _exec(self, query: Any) -> Any:
         """Execute on the session's connection: plain rows, no ORM loading on the way."""
@@ -110,6 +113,20 @@ class ReaderBase:
         """Execute a query over one chunk of ids (``IDS``: an expanding, cached IN list); the
         rows are fetched at once (row by row costs a driver call each)."""
         return self.session.connection().execute(query, {"ids": batch}).all()
+
+    def latest_event(self, field_name: str) -> datetime | None:
+        """When the last stored event of ``field_name`` happened (cached; one index probe).
+        Lookups of events after it find nothing: a report as of now skips them."""
+        if field_name not in self._latest:
+            self._latest[field_name] = self.session.scalar(
+                select(func.max(Event.at)).where(Event.field == field_name)
+            )
+        return self._latest[field_name]
+
+    def none_after(self, field_name: str, when: datetime) -> bool:
+        """No event of ``field_name`` lies strictly after ``when``."""
+        latest = self.latest_event(field_name)
+        return latest is None or latest <= when
 
     # -- basic predicates --------------------------------------------------------------------
 
@@ -140,8 +157,8 @@ class ReaderBase:
         todo = [i for i in ids if i not in self._rows]
         for batch in chunks(todo):
             query = select(*ITEM_COLUMNS).where(WorkItem.id.in_(IDS))
-            for raw in self._run(query, batch):
-                row = item_row(raw)
+            for values in self._run(query, batch):
+                row = item_row(values, self.stamp, self.instant)
                 self._rows[row.id] = row
         return {i: self._rows[i] for i in ids if i in self._rows}
 

@@ -7,7 +7,6 @@ done. An end that is not a stored item counts as not done.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -33,24 +32,29 @@ class BlockingRules(EventReader, LinkReader):
 
         An item not flagged now with no flag event since w0 was never flagged in the window,
         and so on for blocked statuses and labels; an item currently done with no status
-        change since w0 was done throughout. Each reason is one small query (the stored
-        column, or a range of events since w0); the union is then checked in chunks.
+        change since w0 was done throughout. The stored columns of every reason are read in
+        one scan, each reason's events since w0 by index range; the union is then checked
+        in chunks.
         """
         ctx = self.ctx
         self.widen(w0)
         possible: set[int] = set()
+        stored: list[ColumnElement[bool]] = []  # one scan of the items for every reason
         if ctx.blocked_flagged:
-            possible |= self._ids(WorkItem.flagged.is_(True), "flagged", w0, None)
+            stored.append(WorkItem.flagged.is_(True))
+            possible |= self._event_ids("flagged", w0, None)
         statuses = sorted(ctx.status_set)
         if statuses:
-            now = folds_to(WorkItem.status, statuses)
+            stored.append(folds_to(WorkItem.status, statuses))
             touched = or_(folds_to(Event.to_value, statuses), folds_to(Event.from_value, statuses))
-            possible |= self._ids(now, "status", w0, touched)
+            possible |= self._event_ids("status", w0, touched)
         labels = sorted(ctx.label_set)
         if labels:
-            carries = or_(*(json_has(label) for label in labels))
+            stored.extend(json_has(label) for label in labels)
             touched = or_(folds_to(Event.to_value, labels), folds_to(Event.from_value, labels))
-            possible |= self._ids(carries, "label", w0, touched)
+            possible |= self._event_ids("label", w0, touched)
+        if stored:
+            possible.update(self._exec(select(WorkItem.id).where(or_(*stored))).scalars())
         possible.update(
             link.blocked_id
             for link in self.links()
@@ -101,20 +105,14 @@ class BlockingRules(EventReader, LinkReader):
             found.update(item_id for (item_id,) in self._run(query, batch))
         return found
 
-    def _ids(
-        self,
-        stored: ColumnElement[bool],
-        field_name: str,
-        w0: datetime,
-        touched: ColumnElement[bool] | None,
+    def _event_ids(
+        self, field_name: str, w0: datetime, touched: ColumnElement[bool] | None
     ) -> set[int]:
-        """Items whose stored row matches, or with a matching ``field_name`` event since w0."""
-        found = set(self._exec(select(WorkItem.id).where(stored)).scalars())
+        """Items with a ``field_name`` event since w0 (matching ``touched``)."""
         events = select(Event.item_id).where(Event.field == field_name, Event.at >= w0)
         if touched is not None:
             events = events.where(touched)
-        found.update(i for i in self._exec(events.distinct()).scalars() if i is not None)
-        return found
+        return {i for i in self._exec(events.distinct()).scalars() if i is not None}
 
     @staticmethod
     def _has_event(
@@ -135,13 +133,9 @@ class BlockingRules(EventReader, LinkReader):
         that is not a stored item counts as not done.
         """
         ctx = self.ctx
-        self.widen(w0)  # links removed before w0 matter to a replay from w0
         rows = self.rows(ids)
         ids = [i for i in ids if i in rows]
-        incoming: dict[int, list[LinkRow]] = defaultdict(list)
-        for link in self.links():
-            if link.blocked_id in rows and link.touches(w0):
-                incoming[link.blocked_id].append(link)
+        incoming = self.incoming(ids, w0)  # links removed before w0 matter to a replay from w0
         blocker_ids = {
             lk.blocker_id for lks in incoming.values() for lk in lks if lk.blocker_id is not None
         }

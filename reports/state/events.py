@@ -12,14 +12,17 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from model.tables import Event
 from reports.state.base import ReaderBase
 from reports.state.context import TICK
-from reports.state.rows import IDS, NO_LABELS, EventRow, Found, ItemRow, Snap, chunks
+from reports.state.rows import CHUNK, IDS, NO_LABELS, EventRow, Found, ItemRow, Snap, chunks
 from reports.state.sqltext import folds_to
+from reports.state.stamps import raw
 from reports.state.steps import Steps
+
+SCAN_RATIO = 3  # window events per wanted item below which one range scan beats lookups
 
 
 class EventReader(ReaderBase):
@@ -30,6 +33,8 @@ class EventReader(ReaderBase):
     ) -> dict[int, Found]:
         """Per item, (from, to, detail) of the field's first event strictly after ``after``."""
         found: dict[int, Found] = {}
+        if self.none_after(field_name, after):
+            return found
         for batch in chunks(ids):
             rank = (
                 func.row_number()
@@ -75,20 +80,45 @@ class EventReader(ReaderBase):
         *,
         to_t: bool = True,
     ) -> dict[int, list[EventRow]]:
-        """Per item, the field's events from ``w0`` on (up to T when ``to_t``), in order."""
+        """Per item, the field's events from ``w0`` on (up to T when ``to_t``), in order.
+
+        Many ids over a short window: one range scan of the window, filtered here (an index
+        count decides); else index lookups per chunk of ids."""
         found: dict[int, list[EventRow]] = defaultdict(list)
+        if not ids or self.none_after(field_name, w0 - TICK):
+            return found
+        window = and_(Event.field == field_name, Event.at >= w0)
+        if to_t:
+            window = and_(window, Event.at <= self.t)
+        if extra is not None:
+            window = and_(window, extra)
+        query = select(
+            Event.item_id, raw(Event.at), Event.from_value, Event.to_value, Event.detail
+        ).order_by(Event.item_id, Event.at, Event.id)
+        instant = self.instant
+        if self._scan_is_cheaper(field_name, w0, to_t, len(ids)):
+            wanted = ids if isinstance(ids, (set, frozenset, dict)) else set(ids)
+            for item_id, at, from_v, to_v, detail in self._exec(query.where(window)).all():
+                if item_id in wanted:
+                    found[item_id].append((instant(at), from_v, to_v, detail))
+            return found
         for batch in chunks(ids):
-            query = select(
-                Event.item_id, Event.at, Event.from_value, Event.to_value, Event.detail
-            ).where(Event.field == field_name, Event.at >= w0, Event.item_id.in_(IDS))
-            if to_t:
-                query = query.where(Event.at <= self.t)
-            if extra is not None:
-                query = query.where(extra)
-            ordered = query.order_by(Event.item_id, Event.at, Event.id)
-            for item_id, at, from_v, to_v, detail in self._run(ordered, batch):
-                found[cast(int, item_id)].append((at, from_v, to_v, detail))
+            for item_id, at, from_v, to_v, detail in self._run(
+                query.where(window, Event.item_id.in_(IDS)), batch
+            ):
+                found[cast(int, item_id)].append((instant(at), from_v, to_v, detail))
         return found
+
+    def _scan_is_cheaper(self, field_name: str, w0: datetime, to_t: bool, ids: int) -> bool:
+        """Whether reading every event of the window beats looking up ``ids`` items: a
+        scanned row costs about a third of a looked-up one (no IN list, no per-chunk query)."""
+        if ids < CHUNK:
+            return False
+        span = and_(Event.field == field_name, Event.at >= w0)
+        if to_t:
+            span = and_(span, Event.at <= self.t)
+        events = self.session.scalar(select(func.count()).select_from(Event).where(span)) or 0
+        return events <= SCAN_RATIO * ids
 
     def _value_steps(
         self,

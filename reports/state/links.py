@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from model.tables import Event, Link, WorkItem
 from reports.state.base import ReaderBase
 from reports.state.rows import IDS, LinkRow, chunks
+from reports.state.stamps import raw
 
 
 class LinkReader(ReaderBase):
@@ -46,6 +47,31 @@ class LinkReader(ReaderBase):
         if self._links is None:
             self._links = self._load_links(self._wanted(self.horizon))
         return self._links
+
+    def incoming(self, ids: Collection[int], w0: datetime) -> dict[int, list[LinkRow]]:
+        """Per item of ``ids``, the links into it present at some instant of ``[w0, T]``.
+
+        From ``links()`` when w0 is within its horizon; from further back, read by blocked end
+        (``links()`` keeps its horizon): a replay of a few long-blocked items reads their own
+        links, not every link of the train since then. Only the links ``links()`` would leave
+        out for both ends being done since w0 come in on top (into an item done throughout
+        the window, never blocked)."""
+        wanted = set(ids)
+        if w0 >= self.horizon:
+            loaded = self.links()
+        else:
+            back = and_(
+                Link.blocked_item_id.in_(IDS),
+                or_(Link.removed_at.is_(None), Link.removed_at > w0),
+            )
+            loaded = [
+                lk for batch in chunks(sorted(wanted)) for lk in self._load_links(back, batch)
+            ]
+        found: dict[int, list[LinkRow]] = defaultdict(list)
+        for link in loaded:
+            if link.blocked_id in wanted and link.touches(w0):
+                found[link.blocked_id].append(link)
+        return found
 
     def _wanted(self, horizon: datetime) -> ColumnElement[bool]:
         """SQL: links that may matter in ``[horizon, T]`` (grows as the horizon moves back).
@@ -76,10 +102,12 @@ class LinkReader(ReaderBase):
         )
         return ~exists(both)
 
-    def _load_links(self, which: ColumnElement[bool]) -> list[LinkRow]:
+    def _load_links(
+        self, which: ColumnElement[bool], batch: list[int] | None = None
+    ) -> list[LinkRow]:
         """The links ``which`` selects with their link events up to T, in one query: ``which``
         (correlated lookups on both ends) is evaluated once, not once for links and again for
-        their events."""
+        their events. ``batch``: the ids of ``IDS`` in ``which``."""
         query = (
             select(
                 Link.id,
@@ -93,9 +121,9 @@ class LinkReader(ReaderBase):
                 Link.blocked_tracker,
                 Link.blocked_key,
                 Link.blocked_url,
-                Link.created_at,
-                Link.removed_at,
-                Event.at,
+                raw(Link.created_at),
+                raw(Link.removed_at),
+                raw(Event.at),
                 Event.to_value,
             )
             .outerjoin(
@@ -105,20 +133,28 @@ class LinkReader(ReaderBase):
             .where(Link.kind == "blocks", which)
             .order_by(Link.id, Event.at, Event.id)
         )
-        raw: list[Sequence[Any]] = []
+        stamp, instant = self.stamp, self.instant
+        found_raw: list[Sequence[Any]] = []
         history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-        for link_id, group in groupby(self._exec(query).all(), key=itemgetter(0)):
+        rows = self._run(query, batch) if batch is not None else self._exec(query).all()
+        for link_id, group in groupby(rows, key=itemgetter(0)):
             events = list(group)
-            raw.append(events[0][:13])
+            found_raw.append(events[0][:13])
             if events[0][13] is not None:
-                history[link_id] = [(at, (to_v or "").casefold()) for *_, at, to_v in events]
-        unexplained = [r[0] for r in raw if r[0] not in history]
+                history[link_id] = [
+                    (instant(at), (to_v or "").casefold()) for *_, at, to_v in events
+                ]
+        unexplained = [r[0] for r in found_raw if r[0] not in history]
         later = self._first_link_event_after(unexplained)
         found: list[LinkRow] = []
         for (link_id, source_id, origin, b_id, b_tr, b_key, b_url, d_id, d_tr, d_key, d_url,
-             created_at, removed_at) in raw:  # fmt: skip
+             created_at, removed_at) in found_raw:  # fmt: skip
             presence = _presence(
-                history.get(link_id), later.get(link_id), created_at, removed_at, self.t
+                history.get(link_id),
+                later.get(link_id),
+                instant(created_at),
+                stamp(removed_at),
+                self.t,
             )
             if presence:
                 found.append(LinkRow(
@@ -129,6 +165,8 @@ class LinkReader(ReaderBase):
 
     def _first_link_event_after(self, link_ids: Collection[int]) -> dict[int, str]:
         found: dict[int, str] = {}
+        if self.none_after("link", self.t):
+            return found
         for batch in chunks(link_ids):
             rank = (
                 func.row_number()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from sqlalchemy import BindParameter, bindparam
 from model.rules import status_category
 from model.tables import WorkItem
 from reports.state.context import IterationInfo
+from reports.state.stamps import Instant, Stamp, raw
 from reports.state.steps import Steps
 
 CHUNK = 2000  # ids per IN list: well inside SQLite's and PostgreSQL's parameter limits
@@ -59,28 +61,38 @@ ITEM_COLUMNS = (
     WorkItem.status,
     WorkItem.status_category,
     WorkItem.sprint_id,
-    WorkItem.created_at,
+    raw(WorkItem.created_at),
     WorkItem.in_scope,
     WorkItem.flagged,
     WorkItem.flag_reason,
-    WorkItem.labels,
+    raw(WorkItem.labels),
     WorkItem.missing,
-    WorkItem.missing_since,
-    WorkItem.resolved_at,
+    raw(WorkItem.missing_since),
+    raw(WorkItem.resolved_at),
     WorkItem.history_pending,
-)
+)  # datetimes and labels come raw: ``item_row`` converts them (``reports.state.stamps``)
 
 
-def item_row(raw: Sequence[Any]) -> ItemRow:
+def item_row(values: Sequence[Any], stamp: Stamp, instant: Instant) -> ItemRow:
     (id_, source_id, tracker_id, key, url, title, team_id, status, category, sprint_id,
      created_at, in_scope, flagged, flag_reason, labels, missing, missing_since,
-     resolved_at, pending) = raw  # fmt: skip
-    gone = missing_since if missing_since is not None else (created_at if missing else None)
+     resolved_at, pending) = values  # fmt: skip
+    created = instant(created_at)
+    missing_since, resolved_at = stamp(missing_since), stamp(resolved_at)
+    gone = missing_since if missing_since is not None else (created if missing else None)
     return ItemRow(
         id_, source_id, tracker_id, key, url or "", title or "", team_id, status or "",
-        category or "todo", sprint_id, created_at, bool(in_scope), bool(flagged), flag_reason,
-        tuple(labels or ()), gone, resolved_at, bool(pending),
+        category or "todo", sprint_id, created, bool(in_scope), bool(flagged), flag_reason,
+        _labels(labels), gone, resolved_at, bool(pending),
     )  # fmt: skip
+
+
+def _labels(value: Any) -> tuple[str, ...]:
+    """The stored label list: decoded here, where most rows hold ``[]`` (SQLite gives text,
+    PostgreSQL's driver a list)."""
+    if isinstance(value, str):
+        return () if value == "[]" else tuple(json.loads(value) or ())
+    return tuple(value or ())
 
 
 @dataclass(frozen=True, slots=True)

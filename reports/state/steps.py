@@ -6,6 +6,7 @@ import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
@@ -37,12 +38,28 @@ class Steps(Generic[V]):
 
 
 def combine(parts: Sequence[Steps[Any]], fn: Callable[[list[Any]], V]) -> Steps[V]:
-    """The step function ``fn(values of parts)``, changing only where its value changes."""
+    """The step function ``fn(values of parts)``, changing only where its value changes.
+
+    Changes at one instant all apply before ``fn`` is evaluated (in ``(at, part, value)``
+    order); a single changing part, the common case, is walked without sorting."""
     values = [p.initial for p in parts]
-    out: Steps[V] = Steps(fn(values))
-    if not any(p.changes for p in parts):  # most parts hold still over a window
+    last = fn(values)
+    out: Steps[V] = Steps(last)
+    moving = [index for index, p in enumerate(parts) if p.changes]
+    if not moving:  # most parts hold still over a window
         return out
-    merged = sorted((at, index, value) for index, p in enumerate(parts) for at, value in p.changes)
+    if len(moving) == 1:
+        index = moving[0]
+        changes = parts[index].changes
+        if all(a[0] < b[0] for a, b in pairwise(changes)):  # no two at one instant
+            for at, value in changes:
+                values[index] = value
+                now = fn(values)
+                if now != last:
+                    out.changes.append((at, now))
+                    last = now
+            return out
+    merged = sorted((at, index, value) for index in moving for at, value in parts[index].changes)
     i = 0
     while i < len(merged):
         at = merged[i][0]
@@ -50,8 +67,9 @@ def combine(parts: Sequence[Steps[Any]], fn: Callable[[list[Any]], V]) -> Steps[
             values[merged[i][1]] = merged[i][2]
             i += 1
         now = fn(values)
-        if now != out.final:
+        if now != last:
             out.changes.append((at, now))
+            last = now
     return out
 
 
@@ -75,6 +93,8 @@ def steps_from_intervals(
     intervals: Sequence[tuple[datetime, datetime | None]], w0: datetime, t: datetime
 ) -> Steps[bool]:
     """Presence intervals ``[start, end)`` as a step function over ``[w0, t]``."""
+    if len(intervals) == 1 and (intervals[0][1] is None or intervals[0][1] > intervals[0][0]):
+        return _one_interval(intervals[0][0], intervals[0][1], w0, t)
     initial = any(s < w0 and (e is None or e >= w0) for s, e in intervals)
     points: list[tuple[datetime, bool]] = []
     for s, e in intervals:
@@ -89,4 +109,16 @@ def steps_from_intervals(
             out.changes[-1] = (at, value)
         elif value != out.final:
             out.changes.append((at, value))
+    return out
+
+
+def _one_interval(s: datetime, e: datetime | None, w0: datetime, t: datetime) -> Steps[bool]:
+    """``steps_from_intervals`` of one non-empty interval (an item's life, most links)."""
+    on = s < w0 and (e is None or e >= w0)
+    out = Steps(on)
+    if not on and w0 <= s <= t:
+        out.changes.append((s, True))
+        on = True
+    if on and e is not None and w0 <= e <= t:
+        out.changes.append((e, False))
     return out
