@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from connectors import base as rec
@@ -205,6 +205,8 @@ class LinkStore:
         links: Sequence[rec.Link],
         events: Sequence[rec.Event],
     ) -> None:
+        """Close the open links a scope covers that the page no longer reports: one query per
+        origin for all the page's scopes (not one per item), matched to them here."""
         if not scopes:
             return
         present = {(ln.origin, ln.link_key) for ln in links if ln.removed_at is None}
@@ -214,35 +216,47 @@ class LinkStore:
             if ev.field == "link" and ev.to_value == "removed" and ev.link_key
         }
         item_ids = self.resolver.ids_by_tracker_id({sc.tracker_id for sc in scopes})
+        by_origin: dict[str, dict[int, list[rec.LinkScope]]] = {}
         for scope in scopes:
             item_id = item_ids.get(scope.tracker_id)
-            if item_id is None:
-                continue
-            ends = {
-                "blocker": t.Link.blocker_item_id == item_id,
-                "blocked": t.Link.blocked_item_id == item_id,
-            }
-            if scope.role == "own":  # links kept on the item: "<tracker_id>:<id>" keys
-                own = t.Link.link_key.startswith(f"{scope.tracker_id}:", autoescape=True)
-                where = and_(or_(*ends.values()), own)
-            elif scope.role == "either":
-                where = or_(*ends.values())
-            else:
-                where = ends[scope.role]
-            for row in self.s.scalars(
-                select(t.Link).where(
-                    t.Link.source_id == self.src_id,
-                    t.Link.origin == scope.origin,
-                    t.Link.removed_at.is_(None),
-                    where,
-                )
-            ):
-                if (row.origin, row.link_key) in present:
+            if item_id is not None:
+                by_origin.setdefault(scope.origin, {}).setdefault(item_id, []).append(scope)
+        for origin, by_item in by_origin.items():
+            for row in self._open_links(origin, list(by_item)):
+                if (row.origin, row.link_key) in present or not _covered(row, by_item):
                     continue
                 at = removed_at.get((row.origin, row.link_key)) or self.now
                 row.removed_at = max(at, row.created_at)
                 row.last_seen_at = self.now
                 self._link_event(row, "removed", row.removed_at)
+
+    def _open_links(self, origin: str, item_ids: list[int]) -> list[t.Link]:
+        """Open links of ``origin`` with an end among ``item_ids``, each once, in id order."""
+        found: dict[int, t.Link] = {}
+        for chunk in chunks(item_ids, CHUNK):
+            for row in self.s.scalars(
+                select(t.Link).where(
+                    t.Link.source_id == self.src_id,
+                    t.Link.origin == origin,
+                    t.Link.removed_at.is_(None),
+                    or_(t.Link.blocker_item_id.in_(chunk), t.Link.blocked_item_id.in_(chunk)),
+                )
+            ):
+                found[row.id] = row
+        return [found[i] for i in sorted(found)]
+
+
+def _covered(row: t.Link, by_item: Mapping[int, Sequence[rec.LinkScope]]) -> bool:
+    """Whether one of the scopes of the link's ends covers it: "either" end, the named end, or
+    (``own``) the links kept on the item, keyed "<tracker_id>:<id>"."""
+    for end, item_id in (("blocker", row.blocker_item_id), ("blocked", row.blocked_item_id)):
+        for scope in by_item.get(item_id, ()) if item_id is not None else ():
+            if scope.role == "own":
+                if row.link_key.startswith(f"{scope.tracker_id}:"):
+                    return True
+            elif scope.role in ("either", end):
+                return True
+    return False
 
 
 def assign(row: Any, **values: Any) -> bool:
