@@ -179,16 +179,16 @@ class Resolver:
                         item_col.is_(None), tracker_col == self.kind, key_col.in_(chunk)
                     )
                 ).all()
-                self._fill(t.Link, f"{end}_item_id", [(i, by_key[k]) for i, k in waiting])
+                self.fill(t.Link, f"{end}_item_id", [(i, by_key[k]) for i, k in waiting])
             children = self.s.execute(
                 select(t.WorkItem.id, t.WorkItem.parent_key).where(
                     t.WorkItem.source_id == self.src_id,
                     t.WorkItem.parent_key.in_(chunk),
                 )
             ).all()
-            self._fill(t.WorkItem, "parent_id", [(i, by_key[str(k)]) for i, k in children])
+            self.fill(t.WorkItem, "parent_id", [(i, by_key[str(k)]) for i, k in children])
 
-    def _fill(self, model: Any, column: str, values: list[tuple[int, int]]) -> None:
+    def fill(self, model: Any, column: str, values: list[tuple[int, int]]) -> None:
         """``column`` of rows by primary key, in one executemany; objects of those rows this
         session holds forget the column, so they read the new value."""
         if not values:
