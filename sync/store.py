@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors import base as rec
@@ -178,7 +178,9 @@ class PageStore:
             return {}
         now = self.ctx.now
         extra = dict(source_id=self.src_id, first_seen_at=now, last_seen_at=now)
-        statement = insert(t.WorkItem).returning(t.WorkItem.id, sort_by_parameter_order=True)
+        table = t.WorkItem.__table__
+        # Core, not the ORM's bulk insert (which fell back to one INSERT per row here)
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)  # type: ignore[attr-defined]
         values = [{**v, **extra, "tracker_id": tid} for tid, v in new.items()]
         return dict(zip(new, self.s.scalars(statement, values), strict=True))
 
