@@ -80,9 +80,9 @@ class PageStore:
         mark_history(self.s, self.src_id, page.history_deferred, page.history_read)
         self.resolver.resolve_waiting(keys)
         self._aliases(page.aliases)
-        link_rows, counts.links = self.links.store(page.links, page.events)
+        link_ids, counts.links = self.links.store(page.links, page.events)
         self.links.scopes(page.link_scopes, page.links, page.events)
-        self._events(page.events, link_rows, counts)
+        self._events(page.events, link_ids, counts)
         self._census(page.census, counts)
         self._moves_and_gone(page.moves, page.gone)
         self._quarantine(page.quarantined, counts)
@@ -284,7 +284,7 @@ class PageStore:
     def _events(
         self,
         events: Sequence[rec.Event],
-        link_rows: dict[tuple[str, str], t.Link],
+        link_ids: dict[tuple[str, str], int],
         counts: PageCounts,
     ) -> None:
         if not events:
@@ -304,13 +304,13 @@ class PageStore:
             if ev.event_key in existing:
                 continue
             existing.add(ev.event_key)
-            link = link_rows.get((ev.link_origin, ev.link_key)) if ev.link_key else None  # type: ignore[arg-type]
+            link_id = link_ids.get((str(ev.link_origin), ev.link_key)) if ev.link_key else None
             rows.append(
                 dict(
                     source_id=self.src_id,
                     event_key=ev.event_key,
                     item_id=item_ids.get(ev.item_tracker_id),
-                    link_id=link.id if link else None,
+                    link_id=link_id,
                     at=ev.at,
                     field=ev.field,
                     from_value=ev.from_value,

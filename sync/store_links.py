@@ -50,13 +50,16 @@ class LinkStore:
 
     def store(
         self, links: Sequence[rec.Link], events: Sequence[rec.Event]
-    ) -> tuple[dict[tuple[str, str], t.Link], int]:
-        """The page's links upserted (with their "added"/"removed" events); the rows by
-        (origin, link key), events' links included, and how many were written."""
+    ) -> tuple[dict[tuple[str, str], int], int]:
+        """The page's links upserted (with their "added"/"removed" events); the row ids by
+        (origin, link key), events' links included, and how many were written. New links go
+        in by one INSERT (and their events by another), stored ones are compared row by row."""
         written = 0
         keys: set[tuple[str, str]] = {(ln.origin, ln.link_key) for ln in links}
         keys |= {(ev.link_origin, ev.link_key) for ev in events if ev.link_key and ev.link_origin}
         rows = self._rows(keys)
+        ids = {key: row.id for key, row in rows.items()}
+        new: dict[tuple[str, str], dict[str, Any]] = {}
         refs = self.resolver.refs([ln.blocker for ln in links] + [ln.blocked for ln in links])
         for link in links:
             row = rows.get((link.origin, link.link_key))
@@ -73,11 +76,13 @@ class LinkStore:
                 blocked_url=link.blocked.url,
             )
             if row is None and link.removed_at is not None:
+                ids |= self._insert(new)  # (a link new on this page may be the one to close)
                 row = self._adopt(link, values)
                 if row is not None:
                     rows[(link.origin, link.link_key)] = row
+                    ids[(link.origin, link.link_key)] = row.id
             if row is None:
-                row = t.Link(
+                new[(link.origin, link.link_key)] = dict(
                     source_id=self.src_id,
                     origin=link.origin,
                     link_key=link.link_key,
@@ -88,18 +93,55 @@ class LinkStore:
                     last_seen_at=self.now,
                     **values,
                 )
-                self.s.add(row)
-                self.s.flush()
-                rows[(link.origin, link.link_key)] = row
-                self._link_event(row, "added", row.created_at)
-                if row.removed_at is not None:
-                    self._link_event(row, "removed", row.removed_at)
                 written += 1
                 continue
             if self._update(row, link, values, created):
                 row.last_seen_at = self.now
                 written += 1
-        return rows, written
+        return ids | self._insert(new), written
+
+    def _insert(self, new: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str], int]:
+        """New links (then emptied) in one INSERT ... RETURNING, and their "added" (and
+        "removed") events in one more; their ids by (origin, link key)."""
+        if not new:
+            return {}
+        self.s.flush()  # (Core statements do not autoflush)
+        table = t.Link.__table__
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)  # type: ignore[attr-defined]
+        ids = dict(zip(new, self.s.scalars(statement, list(new.values())), strict=True))
+        marks: list[tuple[int, dict[str, Any], str, datetime]] = []
+        for key, values in new.items():
+            marks.append((ids[key], values, "added", values["created_at"]))
+            if values["removed_at"] is not None:
+                marks.append((ids[key], values, "removed", values["removed_at"]))
+        self._insert_events(marks)
+        new.clear()
+        return ids
+
+    def _insert_events(self, marks: Sequence[tuple[int, Mapping[str, Any], str, datetime]]) -> None:
+        """The events ``_link_event`` makes, for many new links at once (those already
+        stored, say from an earlier store of the same page, are left alone)."""
+        rows = {
+            f"~link:{v['origin']}:{v['link_key']}:{what}:{_stamp(at)}": dict(
+                source_id=self.src_id,
+                link_id=link_id,
+                item_id=v["blocked_item_id"],
+                at=at,
+                field="link",
+                to_value=what,
+            )
+            for link_id, v, what, at in marks
+        }
+        for chunk in chunks(list(rows), CHUNK):
+            for key in self.s.scalars(
+                select(t.Event.event_key).where(
+                    t.Event.source_id == self.src_id, t.Event.event_key.in_(chunk)
+                )
+            ):
+                rows.pop(key, None)
+        if rows:
+            values = [{**v, "event_key": key} for key, v in rows.items()]
+            self.s.execute(t.Event.__table__.insert(), values)  # type: ignore[attr-defined]
 
     def _adopt(self, link: rec.Link, values: dict[str, Any]) -> t.Link | None:
         """A closed episode from history (added then removed) may be a link we stored while it
