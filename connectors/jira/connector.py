@@ -221,7 +221,11 @@ class JiraConnector:
         fields = self._issue_fields()
         fetched = each(lambda ids: self._bulkfetch(ids, fields), pages, self.settings.concurrency)
         histories = bulk_changelogs(self.api, [i for ids in pages for i in ids])
-        return [(fields, issues, histories, self._ahead(issues, histories)) for issues in fetched]
+        payloads = []
+        for ids, issues in zip(pages, fetched, strict=True):
+            mine = {i: histories.pop(i, []) for i in ids}  # each page's own: freed with it
+            payloads.append((fields, issues, mine, self._ahead(issues, mine)))
+        return payloads
 
     def _ahead(
         self, issues: Sequence[Mapping[str, Any]], histories: Mapping[str, Any]

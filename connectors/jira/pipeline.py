@@ -76,7 +76,7 @@ def record_pages(
                     assert nxt is not None  # every chunk with ids is in the next group
                     payloads = dict(zip(nxt[0], nxt[1].result(), strict=True))
                     nxt = fetch(chunks, todo)
-                batch = read(ids, payloads[index]) if ids else Batch()
+                batch = read(ids, payloads.pop(index)) if ids else Batch()  # (freed as read)
                 extra: dict[str, Any] = {}
                 if by_updated and entry.updated is not None:
                     extra["cursor"] = entry.updated
