@@ -293,7 +293,6 @@ class RelationReader(RecordReader):
         if memo_key in self._memo:
             self._set_memo(batch, memo_key, None)
 
-
 def _credit(events: list[Event], mark: int, ev: dict[str, Any]) -> None:
     """The timeline event's actor is the author of the events it became (from ``mark`` on)."""
     actor = ev.get("actor") or ev.get("user")
