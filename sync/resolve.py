@@ -17,15 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from connectors import base as rec
 from model import tables as t
 
 CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
+V = TypeVar("V")
 
 
 def norm_key(tracker: str, key: str) -> str:
@@ -40,7 +43,7 @@ def ref_key(ref: rec.ItemRef) -> tuple[str, str]:
     return ("key", f"{ref.tracker}:{norm_key(ref.tracker, ref.key)}")
 
 
-def chunks(values: list[str], size: int = CHUNK) -> Iterable[list[str]]:
+def chunks(values: list[V], size: int = CHUNK) -> Iterable[list[V]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
@@ -162,7 +165,10 @@ class Resolver:
     # -- waiting ends -----------------------------------------------------------------------------
 
     def resolve_waiting(self, by_key: Mapping[str, int]) -> None:
-        """Link ends and parents that named these keys (current or old) before they were known."""
+        """Link ends and parents that named these keys (current or old) before they were known:
+        one SELECT per end and chunk, then one executemany UPDATE for each (an UPDATE per row,
+        with the ORM matching it against every object in the session, was most of a first
+        load's store time)."""
         for chunk in chunks(list(by_key)):
             for end in ("blocker", "blocked"):
                 item_col = getattr(t.Link, f"{end}_item_id")
@@ -173,19 +179,29 @@ class Resolver:
                         item_col.is_(None), tracker_col == self.kind, key_col.in_(chunk)
                     )
                 ).all()
-                for link_id, key in waiting:
-                    self.s.execute(
-                        update(t.Link).where(t.Link.id == link_id).values({item_col: by_key[key]})
-                    )
+                self.fill(t.Link, f"{end}_item_id", [(i, by_key[k]) for i, k in waiting])
             children = self.s.execute(
                 select(t.WorkItem.id, t.WorkItem.parent_key).where(
                     t.WorkItem.source_id == self.src_id,
                     t.WorkItem.parent_key.in_(chunk),
                 )
             ).all()
-            for child_id, parent_key in children:
-                self.s.execute(
-                    update(t.WorkItem)
-                    .where(t.WorkItem.id == child_id)
-                    .values(parent_id=by_key[str(parent_key)])
-                )
+            self.fill(t.WorkItem, "parent_id", [(i, by_key[str(k)]) for i, k in children])
+
+    def fill(self, model: Any, column: str, values: list[tuple[int, int]]) -> None:
+        """``column`` of rows by primary key, in one executemany; objects of those rows this
+        session holds forget the column, so they read the new value."""
+        if not values:
+            return
+        self.s.flush()  # (a Core statement does not autoflush; pending changes go first)
+        table = model.__table__
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("row_id"))
+            .values({column: bindparam("value")})
+        )
+        self.s.execute(statement, [{"row_id": i, "value": v} for i, v in values])
+        for row_id, value in values:
+            obj = self.s.identity_map.get(identity_key(model, row_id))
+            if obj is not None:
+                set_committed_value(obj, column, value)

@@ -76,13 +76,13 @@ class PageStore:
     def store(self, page: rec.Page) -> PageCounts:
         counts = PageCounts()
         sprint_ids = self._sprints(page.sprints)
-        items = self._items(page.items, sprint_ids, counts)
+        keys = self._items(page.items, sprint_ids, counts)
         mark_history(self.s, self.src_id, page.history_deferred, page.history_read)
-        self.resolver.resolve_waiting({row.key: row.id for row in items})
+        self.resolver.resolve_waiting(keys)
         self._aliases(page.aliases)
-        link_rows, counts.links = self.links.store(page.links, page.events)
+        link_ids, counts.links = self.links.store(page.links, page.events)
         self.links.scopes(page.link_scopes, page.links, page.events)
-        self._events(page.events, link_rows, counts)
+        self._events(page.events, link_ids, counts)
         self._census(page.census, counts)
         self._moves_and_gone(page.moves, page.gone)
         self._quarantine(page.quarantined, counts)
@@ -137,49 +137,69 @@ class PageStore:
 
     def _items(
         self, items: Sequence[rec.WorkItem], sprint_ids: dict[str, int], counts: PageCounts
-    ) -> list[t.WorkItem]:
+    ) -> dict[str, int]:
+        """Upserts the page's items; returns their keys → item ids. Stored rows are compared
+        and updated through the ORM; new ones go in as one bulk INSERT (building an ORM object
+        per new item was most of a first load's item cost)."""
         rows = {
             r.tracker_id: r for r in self._by_tracker_id(t.WorkItem, {i.tracker_id for i in items})
         }
-        out: list[t.WorkItem] = []
+        new: dict[str, dict[str, Any]] = {}  # tracker id → values of an item not stored yet
         categories: dict[str, str] = {}
         for item in items:
+            categories[item.status] = item.status_category
             row = rows.get(item.tracker_id)
             if row is None:
-                row = t.WorkItem(
-                    source_id=self.src_id,
-                    tracker_id=item.tracker_id,
-                    first_seen_at=self.ctx.now,
-                    last_seen_at=self.ctx.now,
-                )
-                self.s.add(row)
-                rows[item.tracker_id] = row
+                new[item.tracker_id] = self._item_values(item, sprint_ids, item.in_scope)
                 self._first_reads[item.tracker_id] = item.created_at
+                counts.items += 1
+                continue
             # fetched one hop out by a link, but already synced in scope: stays in scope
-            in_scope = item.in_scope or (row.id is not None and row.in_scope)
-            old_key = row.key if row.id is not None else None
-            changed = assign(row, **self._item_values(item, sprint_ids, in_scope))
-            if old_key is not None and old_key != row.key:  # moved or transferred
+            old_key = row.key
+            changed = assign(
+                row, **self._item_values(item, sprint_ids, item.in_scope or row.in_scope)
+            )
+            if old_key != row.key:  # moved or transferred
                 self._renamed.append((row.id, old_key, None))
-            if changed or row.id is None:
+            if changed:
                 row.last_seen_at = self.ctx.now
                 counts.items += 1
-            categories[item.status] = item.status_category
-            out.append(row)
         self._status_categories(categories)
         self.s.flush()
-        self._parents(items, rows)
-        return out
+        ids = {tid: row.id for tid, row in rows.items()} | self._insert_items(new)
+        self._parents(items, rows, ids)
+        keys = {row.key: row.id for row in rows.values()}
+        return keys | {values["key"]: ids[tid] for tid, values in new.items()}
 
-    def _parents(self, items: Sequence[rec.WorkItem], rows: dict[str, t.WorkItem]) -> None:
+    def _insert_items(self, new: dict[str, dict[str, Any]]) -> dict[str, int]:
+        """New items in one INSERT (multi-row VALUES with RETURNING on SQLite and PostgreSQL);
+        their tracker ids → item ids."""
+        if not new:
+            return {}
+        now = self.ctx.now
+        extra = dict(source_id=self.src_id, first_seen_at=now, last_seen_at=now)
+        table = t.WorkItem.__table__
+        # Core, not the ORM's bulk insert (which fell back to one INSERT per row here)
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)  # type: ignore[attr-defined]
+        values = [{**v, **extra, "tracker_id": tid} for tid, v in new.items()]
+        return dict(zip(new, self.s.scalars(statement, values), strict=True))
+
+    def _parents(
+        self, items: Sequence[rec.WorkItem], rows: dict[str, t.WorkItem], ids: dict[str, int]
+    ) -> None:
         parents = self.resolver.refs([i.parent for i in items if i.parent is not None])
+        fill: dict[int, int] = {}  # new rows: one executemany
         for item in items:
-            row = rows[item.tracker_id]
             parent_id = parents.get(_ref_key(item.parent)) if item.parent else None
             # an unresolved parent keeps what is stored; it resolves when the parent arrives
             resolved = item.parent is None or parent_id is not None
-            if resolved and row.parent_id != parent_id:
+            row = rows.get(item.tracker_id)
+            if row is None:
+                if parent_id is not None:
+                    fill[ids[item.tracker_id]] = parent_id
+            elif resolved and row.parent_id != parent_id:
                 row.parent_id = parent_id
+        self.resolver.fill(t.WorkItem, "parent_id", list(fill.items()))
 
     def _item_values(
         self, item: rec.WorkItem, sprint_ids: dict[str, int], in_scope: bool
@@ -264,7 +284,7 @@ class PageStore:
     def _events(
         self,
         events: Sequence[rec.Event],
-        link_rows: dict[tuple[str, str], t.Link],
+        link_ids: dict[tuple[str, str], int],
         counts: PageCounts,
     ) -> None:
         if not events:
@@ -284,13 +304,13 @@ class PageStore:
             if ev.event_key in existing:
                 continue
             existing.add(ev.event_key)
-            link = link_rows.get((ev.link_origin, ev.link_key)) if ev.link_key else None  # type: ignore[arg-type]
+            link_id = link_ids.get((str(ev.link_origin), ev.link_key)) if ev.link_key else None
             rows.append(
                 dict(
                     source_id=self.src_id,
                     event_key=ev.event_key,
                     item_id=item_ids.get(ev.item_tracker_id),
-                    link_id=link.id if link else None,
+                    link_id=link_id,
                     at=ev.at,
                     field=ev.field,
                     from_value=ev.from_value,

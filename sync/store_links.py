@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from connectors import base as rec
@@ -50,13 +50,16 @@ class LinkStore:
 
     def store(
         self, links: Sequence[rec.Link], events: Sequence[rec.Event]
-    ) -> tuple[dict[tuple[str, str], t.Link], int]:
-        """The page's links upserted (with their "added"/"removed" events); the rows by
-        (origin, link key), events' links included, and how many were written."""
+    ) -> tuple[dict[tuple[str, str], int], int]:
+        """The page's links upserted (with their "added"/"removed" events); the row ids by
+        (origin, link key), events' links included, and how many were written. New links go
+        in by one INSERT (and their events by another), stored ones are compared row by row."""
         written = 0
         keys: set[tuple[str, str]] = {(ln.origin, ln.link_key) for ln in links}
         keys |= {(ev.link_origin, ev.link_key) for ev in events if ev.link_key and ev.link_origin}
         rows = self._rows(keys)
+        ids = {key: row.id for key, row in rows.items()}
+        new: dict[tuple[str, str], dict[str, Any]] = {}
         refs = self.resolver.refs([ln.blocker for ln in links] + [ln.blocked for ln in links])
         for link in links:
             row = rows.get((link.origin, link.link_key))
@@ -73,11 +76,13 @@ class LinkStore:
                 blocked_url=link.blocked.url,
             )
             if row is None and link.removed_at is not None:
+                ids |= self._insert(new)  # (a link new on this page may be the one to close)
                 row = self._adopt(link, values)
                 if row is not None:
                     rows[(link.origin, link.link_key)] = row
+                    ids[(link.origin, link.link_key)] = row.id
             if row is None:
-                row = t.Link(
+                new[(link.origin, link.link_key)] = dict(
                     source_id=self.src_id,
                     origin=link.origin,
                     link_key=link.link_key,
@@ -88,18 +93,55 @@ class LinkStore:
                     last_seen_at=self.now,
                     **values,
                 )
-                self.s.add(row)
-                self.s.flush()
-                rows[(link.origin, link.link_key)] = row
-                self._link_event(row, "added", row.created_at)
-                if row.removed_at is not None:
-                    self._link_event(row, "removed", row.removed_at)
                 written += 1
                 continue
             if self._update(row, link, values, created):
                 row.last_seen_at = self.now
                 written += 1
-        return rows, written
+        return ids | self._insert(new), written
+
+    def _insert(self, new: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str], int]:
+        """New links (then emptied) in one INSERT ... RETURNING, and their "added" (and
+        "removed") events in one more; their ids by (origin, link key)."""
+        if not new:
+            return {}
+        self.s.flush()  # (Core statements do not autoflush)
+        table = t.Link.__table__
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)  # type: ignore[attr-defined]
+        ids = dict(zip(new, self.s.scalars(statement, list(new.values())), strict=True))
+        marks: list[tuple[int, dict[str, Any], str, datetime]] = []
+        for key, values in new.items():
+            marks.append((ids[key], values, "added", values["created_at"]))
+            if values["removed_at"] is not None:
+                marks.append((ids[key], values, "removed", values["removed_at"]))
+        self._insert_events(marks)
+        new.clear()
+        return ids
+
+    def _insert_events(self, marks: Sequence[tuple[int, Mapping[str, Any], str, datetime]]) -> None:
+        """The events ``_link_event`` makes, for many new links at once (those already
+        stored, say from an earlier store of the same page, are left alone)."""
+        rows = {
+            f"~link:{v['origin']}:{v['link_key']}:{what}:{_stamp(at)}": dict(
+                source_id=self.src_id,
+                link_id=link_id,
+                item_id=v["blocked_item_id"],
+                at=at,
+                field="link",
+                to_value=what,
+            )
+            for link_id, v, what, at in marks
+        }
+        for chunk in chunks(list(rows), CHUNK):
+            for key in self.s.scalars(
+                select(t.Event.event_key).where(
+                    t.Event.source_id == self.src_id, t.Event.event_key.in_(chunk)
+                )
+            ):
+                rows.pop(key, None)
+        if rows:
+            values = [{**v, "event_key": key} for key, v in rows.items()]
+            self.s.execute(t.Event.__table__.insert(), values)  # type: ignore[attr-defined]
 
     def _adopt(self, link: rec.Link, values: dict[str, Any]) -> t.Link | None:
         """A closed episode from history (added then removed) may be a link we stored while it
@@ -205,6 +247,8 @@ class LinkStore:
         links: Sequence[rec.Link],
         events: Sequence[rec.Event],
     ) -> None:
+        """Close the open links a scope covers that the page no longer reports: one query per
+        origin for all the page's scopes (not one per item), matched to them here."""
         if not scopes:
             return
         present = {(ln.origin, ln.link_key) for ln in links if ln.removed_at is None}
@@ -214,35 +258,47 @@ class LinkStore:
             if ev.field == "link" and ev.to_value == "removed" and ev.link_key
         }
         item_ids = self.resolver.ids_by_tracker_id({sc.tracker_id for sc in scopes})
+        by_origin: dict[str, dict[int, list[rec.LinkScope]]] = {}
         for scope in scopes:
             item_id = item_ids.get(scope.tracker_id)
-            if item_id is None:
-                continue
-            ends = {
-                "blocker": t.Link.blocker_item_id == item_id,
-                "blocked": t.Link.blocked_item_id == item_id,
-            }
-            if scope.role == "own":  # links kept on the item: "<tracker_id>:<id>" keys
-                own = t.Link.link_key.startswith(f"{scope.tracker_id}:", autoescape=True)
-                where = and_(or_(*ends.values()), own)
-            elif scope.role == "either":
-                where = or_(*ends.values())
-            else:
-                where = ends[scope.role]
-            for row in self.s.scalars(
-                select(t.Link).where(
-                    t.Link.source_id == self.src_id,
-                    t.Link.origin == scope.origin,
-                    t.Link.removed_at.is_(None),
-                    where,
-                )
-            ):
-                if (row.origin, row.link_key) in present:
+            if item_id is not None:
+                by_origin.setdefault(scope.origin, {}).setdefault(item_id, []).append(scope)
+        for origin, by_item in by_origin.items():
+            for row in self._open_links(origin, list(by_item)):
+                if (row.origin, row.link_key) in present or not _covered(row, by_item):
                     continue
                 at = removed_at.get((row.origin, row.link_key)) or self.now
                 row.removed_at = max(at, row.created_at)
                 row.last_seen_at = self.now
                 self._link_event(row, "removed", row.removed_at)
+
+    def _open_links(self, origin: str, item_ids: list[int]) -> list[t.Link]:
+        """Open links of ``origin`` with an end among ``item_ids``, each once, in id order."""
+        found: dict[int, t.Link] = {}
+        for chunk in chunks(item_ids, CHUNK):
+            for row in self.s.scalars(
+                select(t.Link).where(
+                    t.Link.source_id == self.src_id,
+                    t.Link.origin == origin,
+                    t.Link.removed_at.is_(None),
+                    or_(t.Link.blocker_item_id.in_(chunk), t.Link.blocked_item_id.in_(chunk)),
+                )
+            ):
+                found[row.id] = row
+        return [found[i] for i in sorted(found)]
+
+
+def _covered(row: t.Link, by_item: Mapping[int, Sequence[rec.LinkScope]]) -> bool:
+    """Whether one of the scopes of the link's ends covers it: "either" end, the named end, or
+    (``own``) the links kept on the item, keyed "<tracker_id>:<id>"."""
+    for end, item_id in (("blocker", row.blocker_item_id), ("blocked", row.blocked_item_id)):
+        for scope in by_item.get(item_id, ()) if item_id is not None else ():
+            if scope.role == "own":
+                if row.link_key.startswith(f"{scope.tracker_id}:"):
+                    return True
+            elif scope.role in ("either", end):
+                return True
+    return False
 
 
 def assign(row: Any, **values: Any) -> bool:

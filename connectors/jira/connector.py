@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any, ClassVar
 
 from connectors.base import LinkScope, Page, Quarantined, SyncRequest, Transport
@@ -14,14 +15,17 @@ from connectors.jira.census import CensusEntry, cloud_census, dc_census, dc_sear
 from connectors.jira.changelog import bulk_changelogs, dc_histories
 from connectors.jira.fields import FieldMap
 from connectors.jira.history import comment_events
+from connectors.jira.hops import OneHop
 from connectors.jira.pipeline import Chunk, chunk_entries, record_pages
 from connectors.jira.pool import each
 from connectors.jira.probe import probe_keys
 from connectors.jira.reader import IssueReader
 from connectors.jira.settings import BULK, ISSUE_FIELDS, MEMO_KEY, ORDER_BY_RE, JiraSettings
 from connectors.jira.sweep import (
+    Deferred,
     Pacer,
     RemoteLinks,
+    SweepState,
     shows_remote_link,
     sweep_pages,
     sweep_state,
@@ -41,7 +45,6 @@ class JiraConnector:
         self.transport = transport
         self._api: JiraApi | None = None
         self._rediscovered = False
-        self._hop_ids: set[str] = set()  # fetched one hop out this run
 
     @property
     def api(self) -> JiraApi:
@@ -67,16 +70,20 @@ class JiraConnector:
         self._fields = fields
         self._memo = memo
         self._reader = IssueReader(self.name, self.settings, fields, self.api.base)
-        self._hop_ids = set()
         self._request = request
         self._rediscovered = bool(memo)
         self._remotes = RemoteLinks(self.api, self.settings.concurrency)
         self._scope_ids: list[tuple[str, str]] | None = None  # (id, key) when a census ran
         self._stored_at: Mapping[str, datetime] = {}
+        self._hops = OneHop(request.stored_updated)
+        self._sweep_at = self._sweep_due(request)
+        # a first load reads no remote links: the sweep pass right after it reads them, the
+        # issues whose history shows one first (``connectors.jira.sweep``)
+        self._first = Deferred() if request.since is None and self._sweep_at else None
         full = request.census or (request.since is None)
         walk = self._cloud_walk if cloud else self._dc_walk
         done = 0
-        for page in walk(request, full):
+        for page in chain(walk(request, full), self._hop_tail(cloud)):
             done += len(page.items)
             page.progress = (done, None)
             if self._memo:
@@ -91,13 +98,19 @@ class JiraConnector:
         # last: the sweep's remote links may name keys nothing stored has yet
         yield from probe_keys(self.api, self._reader, self._issue_fields(), request, cloud)
 
-    def _sweep(self, request: SyncRequest, cloud: bool) -> Iterator[Page]:
-        """The remote-link sweep pass (``connectors.jira.sweep``), after the run's data; not in
-        a backfill of a window (it reloads a slice: sweeping the scope is not its job)."""
+    def _sweep_due(self, request: SyncRequest) -> SweepState | None:
+        """The remote-link sweep pass this run does, if any; not in a backfill of a window
+        (it reloads a slice: sweeping the scope is not its job)."""
         state = sweep_state(request.memo, request.full_sweep, request.started_at)
         window = request.mode == "backfill" and not request.census
-        if state is None or (window and not request.full_sweep):
+        return None if state is None or (window and not request.full_sweep) else state
+
+    def _sweep(self, request: SyncRequest, cloud: bool) -> Iterator[Page]:
+        """The remote-link sweep pass (``connectors.jira.sweep``), after the run's data."""
+        state = self._sweep_at
+        if state is None:
             return
+        first = (self._first or Deferred()).all(request.memo)
         scope, self._scope_ids = self._scope_ids, None
         if scope is None:  # no census this run: list the scope's ids (5000 a request)
             jql = self._jql(request, True, "created ASC, key ASC")
@@ -105,7 +118,7 @@ class JiraConnector:
             scope = [(e.tracker_id, e.key) for entries in walk for e in entries]
         cap = None if request.mode == "backfill" else self.settings.sweep_per_run
         pacer = Pacer(self.api, self.settings.rate_limit_reserve, cap)
-        yield from sweep_pages(scope, state, self._remotes, self._reader, pacer)
+        yield from sweep_pages(scope, state, self._remotes, self._reader, pacer, first)
 
     def _types_missing(self, fields: FieldMap) -> bool:
         known = {t.name for t in fields.link_types}
@@ -158,7 +171,7 @@ class JiraConnector:
             for e in entries
             if e.updated is None
             or stored.get(e.tracker_id) != e.updated
-            or e.tracker_id in self._hop_ids
+            or e.tracker_id in self._hops.fetched
         ]
 
     def _census_pages(
@@ -166,7 +179,7 @@ class JiraConnector:
         request: SyncRequest,
         full: bool,
         census_walk: Iterator[list[CensusEntry]],
-        get: Callable[[list[str]], Any],
+        get: Callable[[list[list[str]]], list[Any]],
         read: Callable[[list[str], Any, SyncRequest], Batch],
         by_updated: bool,
     ) -> Iterator[Page]:
@@ -202,16 +215,29 @@ class JiraConnector:
         wanted = [self._fields.id_named(n) for n in self.settings.objective_field_names()]
         return [*ISSUE_FIELDS, *self._fields.custom_ids(), *(i for i in wanted if i)]
 
-    def _cloud_get(self, ids: list[str]) -> Any:
-        """The bulk reads of one page, and the remote links its histories ask for."""
+    def _cloud_get(self, pages: list[list[str]]) -> list[Any]:
+        """The bulk reads of a group of pages (``connectors.jira.pipeline``): one changelog read
+        for all their ids, their bulkfetches in the pool, the remote links histories ask for."""
         fields = self._issue_fields()
-        issues, histories = self._bulkfetch(ids, fields), bulk_changelogs(self.api, ids)
+        fetched = each(lambda ids: self._bulkfetch(ids, fields), pages, self.settings.concurrency)
+        histories = bulk_changelogs(self.api, [i for ids in pages for i in ids])
+        payloads = []
+        for ids, issues in zip(pages, fetched, strict=True):
+            mine = {i: histories.pop(i, []) for i in ids}  # each page's own: freed with it
+            payloads.append((fields, issues, mine, self._ahead(issues, mine)))
+        return payloads
+
+    def _ahead(
+        self, issues: Sequence[Mapping[str, Any]], histories: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        if self._first is not None:
+            return {}  # the sweep pass reads them
         links = [
             i
             for i in map(str, (r.get("id") for r in issues))
             if shows_remote_link(histories.get(i, ()), self._since(i))
         ]
-        return fields, issues, histories, self._remotes.ahead(links)
+        return self._remotes.ahead(links)
 
     def _cloud_read(self, ids: list[str], payload: Any, request: SyncRequest) -> Batch:
         asked, issues, histories, ready = payload
@@ -221,7 +247,7 @@ class JiraConnector:
         batch = Batch()
         for raw in issues:
             self._read_issue(raw, histories.get(str(raw.get("id")), []), batch)
-        self._remotes.fetch(batch.remote_ids, self._reader, batch, ready)
+        self._remote_links(batch, ready)
         self._one_hop(batch, cloud=True)
         return batch
 
@@ -279,17 +305,27 @@ class JiraConnector:
         stored_at = self._stored_at.get(iid)
         return stored_at + timedelta(microseconds=1) if stored_at else None
 
-    def _one_hop(self, batch: Batch, cloud: bool) -> None:
-        """Linked issues outside the scope, not stored yet: fetch them once, as in_scope=False."""
+    def _remote_links(self, batch: Batch, ready: Mapping[str, Any] | None = None) -> None:
+        """The remote links the page's histories ask for: read now, or (a first load) noted
+        for the sweep pass with the times the histories give them."""
+        if self._first is not None:
+            self._first.note(batch)
+        else:
+            self._remotes.fetch(batch.remote_ids, self._reader, batch, ready)
+
+    def _hop_tail(self, cloud: bool) -> Iterator[Page]:
+        """The outside issues still waiting when the walk ends, in a page before the cursor's."""
+        batch = Batch()
+        self._one_hop(batch, cloud, flush=True)
+        if batch.items or batch.quarantined:
+            yield batch.page()
+
+    def _one_hop(self, batch: Batch, cloud: bool, flush: bool = False) -> None:
+        """Linked issues outside the scope, not stored yet: fetched once, as in_scope=False,
+        100 a request (``OneHop`` gathers them over pages; their links wait for them)."""
         stored_ids = {i.tracker_id for i in batch.items}
-        wanted = [i for i in batch.outside if i not in stored_ids and i not in self._hop_ids]
-        if not wanted:
-            return
-        known = self._request.stored_updated(wanted)
-        wanted = [i for i in wanted if i not in known]
-        for start in range(0, len(wanted), BULK):
-            chunk = wanted[start : start + BULK]
-            self._hop_ids.update(chunk)
+        self._hops.want(i for i in batch.outside if i not in stored_ids)
+        for chunk in self._hops.ready(flush):
             raws = self._bulkfetch(chunk) if cloud else self._dc_by_ids(chunk, changelog=False)
             for raw in raws:
                 label = str(raw.get("key") or raw.get("id"))
@@ -311,8 +347,12 @@ class JiraConnector:
             request, full, walk, self._dc_get, self._dc_read, by_updated=False
         )
 
-    def _dc_get(self, ids: list[str]) -> Any:
-        return self._issue_fields(), self._dc_by_ids(ids, changelog=True)
+    def _dc_get(self, pages: list[list[str]]) -> list[Any]:
+        fields = self._issue_fields()
+        found = each(
+            lambda ids: self._dc_by_ids(ids, changelog=True), pages, self.settings.concurrency
+        )
+        return [(fields, issues) for issues in found]
 
     def _dc_read(self, ids: list[str], payload: Any, request: SyncRequest) -> Batch:
         asked, issues = payload
@@ -332,7 +372,7 @@ class JiraConnector:
             batch.gone.extend(note.gone)
             batch.quarantined.extend(note.quarantined)
             self._read_issue(raw, histories, batch)
-        self._remotes.fetch(batch.remote_ids, self._reader, batch)
+        self._remote_links(batch)
         self._one_hop(batch, cloud=False)
         return batch
 

@@ -129,6 +129,8 @@ def account(user: Any) -> tuple[str | None, str | None]:
 
 def _names(fields: set[str]) -> str:
     return ", ".join(sorted(fields))[:500]
+
+
 def _alias(iid: str, at: datetime, item: Mapping[str, Any], batch: Batch) -> None:
     """A project move: the changelog's ``Key`` item names the old key in ``fromString`` (``from``
     and ``to`` are null); references to the old key still mean this issue."""

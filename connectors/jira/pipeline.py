@@ -1,24 +1,29 @@
-"""Census pages into record pages, the next page's bulk reads under way while one is stored.
+"""Census pages into record pages, the next group's bulk reads under way while one is stored.
 
-A census page (up to 5000 ids) becomes record pages of ≤100 changed issues. Fetching a page is
-HTTP (``get``); turning it into records is CPU (``read``), and so is storing it (the engine, while
-the generator waits at ``yield``). The ``get`` of the next page runs on a thread of its own in
-the meantime, so the tracker's answer time hides behind the storing of the page before it.
-Pages still come out, and are committed, in census order.
+A census page (up to 5000 ids) becomes record pages of ≤100 changed issues (``bulkfetch`` takes
+100 ids), fetched in groups of up to ``GROUP`` pages: one ``changelog/bulkfetch`` takes 1000 ids
+(``api-facts.md`` §7), so a group's histories cost one request (or a few, 10,000 histories a
+page) instead of one per page. Fetching a group is HTTP (``get``, one payload per page);
+turning a page into records is CPU (``read``), and so is storing it (the engine, while the
+generator waits at ``yield``). The ``get`` of the next group runs on a thread of its own in the
+meantime, so the tracker's answer time hides behind the storing of the pages before it. Pages
+still come out, and are committed, in census order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from connectors.base import Census, Page
 from connectors.jira.batch import Batch
 from connectors.jira.census import CensusEntry
-from connectors.jira.settings import BULK
+from connectors.jira.settings import BULK, CHANGELOG_IDS
 
 Chunk = tuple[list[str], CensusEntry]  # the changed ids of one page; the last entry it covers
+GROUP = CHANGELOG_IDS // BULK  # record pages fetched together: one changelog read
+Fetch = tuple[list[int], "Future[list[Any]]"]  # a group's chunk indexes; its payloads to come
 
 
 def chunk_entries(entries: Sequence[CensusEntry], changed: set[str]) -> list[Chunk]:
@@ -34,10 +39,16 @@ def chunk_entries(entries: Sequence[CensusEntry], changed: set[str]) -> list[Chu
     return chunks
 
 
+def groups(chunks: Sequence[Chunk]) -> list[list[int]]:
+    """Indexes of the chunks with ids, ``GROUP`` at a time (unchanged runs need no fetch)."""
+    wanted = [n for n, (ids, _) in enumerate(chunks) if ids]
+    return [wanted[at : at + GROUP] for at in range(0, len(wanted), GROUP)]
+
+
 def record_pages(
     walk: Iterable[list[CensusEntry]],
     chunks_of: Callable[[Sequence[CensusEntry]], list[Chunk]],
-    get: Callable[[list[str]], Any],
+    get: Callable[[list[list[str]]], list[Any]],
     read: Callable[[list[str], Any], Batch],
     *,
     by_updated: bool,
@@ -47,14 +58,25 @@ def record_pages(
     last census entry it covers: every earlier entry is then stored (fetched now, or unchanged
     since it was stored). A census walk marks each census page's ids, then completes."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-prefetch") as ahead:
+
+        def fetch(chunks: Sequence[Chunk], todo: list[list[int]]) -> Fetch | None:
+            """The next group's reads, started on the prefetch thread."""
+            if not todo:
+                return None
+            group = todo.pop(0)
+            return group, ahead.submit(get, [chunks[n][0] for n in group])
+
         for entries in walk:
             chunks = chunks_of(entries)
-            nxt = ahead.submit(get, chunks[0][0]) if chunks and chunks[0][0] else None
+            todo = groups(chunks)
+            nxt = fetch(chunks, todo)
+            payloads: dict[int, Any] = {}
             for index, (ids, entry) in enumerate(chunks):
-                payload = nxt.result() if nxt is not None else None
-                more = chunks[index + 1][0] if index + 1 < len(chunks) else None
-                nxt = ahead.submit(get, more) if more else None
-                batch = read(ids, payload) if ids else Batch()
+                if ids and index not in payloads:
+                    assert nxt is not None  # every chunk with ids is in the next group
+                    payloads = dict(zip(nxt[0], nxt[1].result(), strict=True))
+                    nxt = fetch(chunks, todo)
+                batch = read(ids, payloads.pop(index)) if ids else Batch()  # (freed as read)
                 extra: dict[str, Any] = {}
                 if by_updated and entry.updated is not None:
                     extra["cursor"] = entry.updated

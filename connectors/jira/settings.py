@@ -17,6 +17,8 @@ DC_CENSUS_PAGE = 1000  # jira.search.views.default.max default on Data Center
 DC_WINDOW = 10000  # Data Center search fails at startAt >= 10,000 (max_result_window)
 MEMO_KEY = "jira.fields.v1"
 SWEEP_KEY = "jira.remote_sweep.v1"  # memo: where the remote-link sweep pass stands
+FIRST_KEY = "jira.remote_sweep.first.v1"  # memo: the issues a first load left to the sweep
+CHANGELOG_IDS = 1000  # changelog/bulkfetch takes at most 1000 ids
 MAX_CONCURRENCY = 16
 ISSUE_FIELDS = (  # what bulk reads ask for, besides the discovered custom fields
     "summary",

@@ -1,16 +1,20 @@
 """Remote links: read for the issues whose history shows them, and swept in a pass of their own.
 
 Remote links are not in search or bulk results: each costs one ``GET issue/{id}/remotelink``.
-The first load reads them only for issues whose changelog shows a ``RemoteIssueLink`` (or
-``RemoteWorkItemLink``) item. Everything else comes from the **sweep pass**, which catches
-links whose edits Jira did not record (``api-facts.md`` §4: whether they bump ``updated`` is
-unverified):
+An incremental sync reads them for the changed issues whose changelog shows a new
+``RemoteIssueLink`` (or ``RemoteWorkItemLink``) item. The **first load** reads none (at 6% of
+issues they would be most of its requests): it notes the issues whose history shows one
+(``Deferred``), with the times the history gives their links, and the sweep pass right after it
+reads those first. The sweep pass also catches links whose edits Jira did not record
+(``api-facts.md`` §4: whether they bump ``updated`` is unverified):
 
 * it starts when the engine says a full sweep is due (after the first load, then every
   ``full_sweep_hours``) and runs only after the run's data and cursor are stored;
-* it walks the scope's ids in ascending id order, one page per ≤100 issues, each page
-  carrying its position in the connector memo (``SWEEP_KEY``), committed with the links it
-  read, so a crash or a stopped run resumes after the last stored page, in the next run;
+* it reads the first load's noted issues first (stored in the memo by the pages that noted
+  them, ``FIRST_KEY``; each sweep page clears those it read), then walks the scope's other ids
+  in ascending id order, one page per ≤100 issues, each page carrying its position in the
+  connector memo (``SWEEP_KEY``), committed with the links it read, so a crash or a stopped
+  run resumes after the last stored page, in the next run;
 * it is paced: an incremental sync spends at most ``sweep_per_run`` requests on it (a
   backfill finishes the pass), and it stops for the run when the rate budget Jira reports
   falls below ``rate_limit_reserve`` (or Jira says it is near its limit).
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,10 +34,12 @@ from connectors.jira.api import JiraApi
 from connectors.jira.batch import Batch
 from connectors.jira.pool import each
 from connectors.jira.reader import IssueReader
-from connectors.jira.settings import BULK, REMOTE_LINK_FIELDS, SWEEP_KEY
+from connectors.jira.settings import BULK, FIRST_KEY, REMOTE_LINK_FIELDS, SWEEP_KEY
 from connectors.jira.values import parse_time
 
 Answer = list[dict[str, Any]] | Vanished
+# a page's noted issues: (memo key, [(issue id, {"issue:remote id": added, ISO time})])
+Noted = tuple[str, list[tuple[str, dict[str, str]]]]
 
 
 def shows_remote_link(histories: Iterable[Mapping[str, Any]], after: datetime | None) -> bool:
@@ -114,8 +120,50 @@ class SweepState:
         return json.dumps({"after": self.after, "started": self.started})
 
 
+@dataclass(slots=True)
+class Deferred:
+    """The issues a first load found remote links for in their history, for the sweep pass:
+    each page notes its own under a memo key of its own (``FIRST_KEY:<first id>``), stored
+    with the page, so a first load that stops half way loses none of them."""
+
+    noted: list[Noted] = field(default_factory=list)  # this run's, in census order
+
+    def note(self, batch: Batch) -> None:
+        """The page's issues whose history shows a remote link, and their links' times."""
+        ids = list(dict(batch.remote_ids))
+        if not ids:
+            return
+        times: dict[str, dict[str, str]] = {}
+        for key, at in batch.remote_times.items():
+            times.setdefault(key.split(":", 1)[0], {})[key] = at.isoformat()
+        entries = [(iid, times.get(iid, {})) for iid in ids]
+        key = f"{FIRST_KEY}:{ids[0]}"
+        self.noted.append((key, entries))
+        batch.memo[key] = json.dumps(entries)
+
+    def all(self, memo: Mapping[str, str]) -> list[Noted]:
+        """Those stored by earlier runs (a first load that stopped), then this run's."""
+        return [*noted_in(memo), *self.noted]
+
+
+def noted_in(memo: Mapping[str, str]) -> list[Noted]:
+    """The noted issues stored in ``memo`` (an unreadable entry: the id walk reads them)."""
+    found: list[Noted] = []
+    for key in sorted((k for k in memo if k.startswith(FIRST_KEY + ":")), key=_noted_order):
+        try:
+            found.append((key, [(str(i), dict(t)) for i, t in json.loads(memo[key])]))
+        except (ValueError, TypeError):
+            found.append((key, []))  # cleared by the pass like any other
+    return found
+
+
+def _noted_order(key: str) -> tuple[int, str]:
+    return id_order(key.rsplit(":", 1)[1])
+
+
 def sweep_state(memo: Mapping[str, str], due: bool, now: datetime) -> SweepState | None:
-    """The pass to run now: the one in progress, else a new one when a full sweep is due."""
+    """The pass to run now: the one in progress, else a new one when a full sweep is due (or
+    a first load left issues noted for it)."""
     raw = memo.get(SWEEP_KEY)
     if raw:
         try:
@@ -123,7 +171,8 @@ def sweep_state(memo: Mapping[str, str], due: bool, now: datetime) -> SweepState
             return SweepState(str(data["after"]), str(data["started"]))
         except (ValueError, KeyError, TypeError):
             pass  # an unreadable position: start the pass again (rereading is harmless)
-    return SweepState("", now.isoformat()) if due or raw else None
+    noted = any(k.startswith(FIRST_KEY + ":") for k in memo)
+    return SweepState("", now.isoformat()) if due or raw or noted else None
 
 
 @dataclass(slots=True)
@@ -149,12 +198,51 @@ def sweep_pages(
     remotes: RemoteLinks,
     reader: IssueReader,
     pacer: Pacer,
+    noted: Sequence[Noted] = (),
 ) -> Iterator[Page]:
-    """Pages of remote links for the scope's ``(id, key)`` pairs after ``state.after``; the
+    """Pages of remote links: the ``noted`` issues (each page clears, or shortens, the memo
+    entries it read), then the scope's other ``(id, key)`` pairs after ``state.after``; the
     last page clears the position (the pass is complete)."""
+    keys = dict(scope)
+    todo_first = [(key, list(entries)) for key, entries in noted]
+    skip = {iid for _, entries in noted for iid, _ in entries}
+    while todo_first:
+        room = pacer.room()
+        if room == 0:  # the pass stays in progress: the next run goes on from here
+            yield Page(memo={SWEEP_KEY: state.memo()})
+            return
+        batch = Batch()
+        wanted: list[tuple[str, str]] = []
+        while todo_first and len(wanted) < room:
+            key, entries = todo_first[0]
+            take, rest = entries[: room - len(wanted)], entries[room - len(wanted) :]
+            for iid, times in take:
+                batch.remote_times.update((k, datetime.fromisoformat(v)) for k, v in times.items())
+                if iid in keys:  # (not listed now: gone since)
+                    wanted.append((iid, keys[iid]))
+            batch.memo[key] = json.dumps(rest) if rest else None
+            if rest:
+                todo_first[0] = (key, rest)
+                break
+            todo_first.pop(0)
+        pacer.spent += remotes.fetch(wanted, reader, batch)
+        batch.memo[SWEEP_KEY] = state.memo()
+        yield batch.page()
+    yield from _id_walk(scope, state, remotes, reader, pacer, skip)
+
+
+def _id_walk(
+    scope: Sequence[tuple[str, str]],
+    state: SweepState,
+    remotes: RemoteLinks,
+    reader: IssueReader,
+    pacer: Pacer,
+    skip: set[str],
+) -> Iterator[Page]:
     start = id_order(state.after) if state.after else (-1, "")
     todo = sorted(
-        (pair for pair in scope if id_order(pair[0]) > start), key=lambda p: id_order(p[0])
+        (pair for pair in scope if pair[0] not in skip and id_order(pair[0]) > start),
+        key=lambda p: id_order(p[0]),
     )
     at = 0
     while at < len(todo):

@@ -258,7 +258,9 @@ def test_records_come_from_history(
     assert any(e.field == "parent" for e in events)
 
 
-@pytest.mark.parametrize("fail_at", [1, 2, 3])
+# (the bulk reads of 125 issues: two pages, then one read of the outside issues both link to;
+# until issue 10 §5's second round each page read its own outside issues, so 1, 2, 3 here)
+@pytest.mark.parametrize("fail_at", [0, 1, 2])
 def test_resume_after_a_failure_at_any_page_gives_the_same_database(
     tmp_path: Path, fake: FakeJira, clock: Clock, monkeypatch: pytest.MonkeyPatch, fail_at: int
 ) -> None:

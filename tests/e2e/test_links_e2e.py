@@ -426,7 +426,14 @@ def test_a_jira_key_jira_does_not_know_is_asked_once(world: World) -> None:
     blocked = world.gh_issue("acme/payments-web")
     world.gh.edit_body(blocked, "Blocked by OPS-4242, on another site.")
     world.sync("github", "jira", "jira")
-    asked = [r for r in world.jira.requests if r.path.endswith("/issue/OPS-4242")]
-    assert [r.status for r in asked] == [404]
+    # asked in a bulk read of the unresolved keys, which leaves it out; never asked again
+    # (until issue 10 §5's second round each key cost a GET, here answered 404)
+    asked = [
+        r
+        for r in world.jira.requests
+        if r.path.endswith("/issue/bulkfetch") and "OPS-4242" in r.body["issueIdsOrKeys"]
+    ]
+    assert [r.status for r in asked] == [200]
+    assert not any(r.path.endswith("/issue/OPS-4242") for r in world.jira.requests)
     dep = dependency_of(world.report("dependencies"), blocked)
     assert (dep["blocker"]["key"], dep["blocker"]["outside_train"]) == ("OPS-4242", True)

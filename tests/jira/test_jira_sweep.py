@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from connectors.errors import RetriesExhausted
+from connectors.jira.hops import OneHop
 from connectors.jira.pool import each
 from connectors.jira.settings import BULK, SWEEP_KEY, JiraSettings
 from connectors.jira.sweep import Pacer, SweepState, id_order, sweep_state
@@ -123,3 +124,19 @@ def test_bad_backfill_settings_are_one_clear_line(
     message = str(caught.value)
     assert f"sources[0].{key}" in message
     assert "\n" not in message
+
+
+def test_outside_issues_wait_for_a_full_bulk_read_and_the_walk_end_takes_the_rest() -> None:
+    stored = {"9003": NOW}  # stored since it was first wanted (say, in scope on a later page)
+    hops = OneHop(lambda ids: {i: stored[i] for i in ids if i in stored})
+    hops.want(f"{9000 + n}" for n in range(60))
+    assert list(hops.ready(flush=False)) == []  # 60 waiting: no request yet
+    hops.want(f"{9000 + n}" for n in range(50, 160))  # overlapping: each id once
+    first = list(hops.ready(flush=False))
+    assert [len(c) for c in first] == [BULK]
+    assert "9003" not in first[0]
+    rest = list(hops.ready(flush=True))
+    assert [len(c) for c in rest] == [159 - BULK]
+    hops.want(["9000", "9159"])  # fetched this run: never again
+    assert list(hops.ready(flush=True)) == []
+    assert len(hops.fetched) == 159
