@@ -39,6 +39,7 @@ from sqlalchemy import Select, case, literal, or_, select
 from sqlalchemy.orm import Session
 
 from model.tables import Event, WorkItem
+from reports.gcpause import gc_paused
 from reports.header import build_header
 from reports.hygiene import findings
 from reports.pairs import analyse
@@ -75,6 +76,7 @@ class FlowReport:
     hygiene: tuple[Finding, ...]
 
 
+@gc_paused  # a million short-lived objects, no cycles: see reports.gcpause
 def flow_report(session: Session, ctx: ReportContext) -> FlowReport:
     reader = StateReader(session, ctx)
     pi = reader.train.pi_at(reader.t)

@@ -104,6 +104,7 @@ class ReaderBase:
         self._states: dict[int, ItemState] = {}
         self._links: list[LinkRow] | None = None
         self._latest: dict[str, datetime | None] = {}
+        self._category_memo: dict[tuple[int, str, str, str], str] = {}
 
     def _exec(self, query: Any) -> Any:
         """Execute on the session's connection: plain rows, no ORM loading on the way."""
@@ -131,7 +132,14 @@ class ReaderBase:
     # -- basic predicates --------------------------------------------------------------------
 
     def category(self, row: ItemRow, status: str) -> str:
-        return category_of(self.categories, row.source_id, status, row.status, row.category)
+        """``category_of`` for one item's status name, remembered: a report asks it for every
+        status step of thousands of items, over a handful of distinct names."""
+        key = (row.source_id, status, row.status, row.category)
+        found = self._category_memo.get(key)
+        if found is None:
+            found = category_of(self.categories, row.source_id, status, row.status, row.category)
+            self._category_memo[key] = found
+        return found
 
     def is_train_item(self, row: ItemRow) -> bool:
         """In the train's scope at T: a train source's in-scope item that exists and is not gone."""

@@ -19,7 +19,7 @@ from reports.state.events import EventReader
 from reports.state.links import LinkReader
 from reports.state.rows import IDS, BlockedTimeline, ItemRow, LinkRow, chunks
 from reports.state.sqltext import folds_to, json_has
-from reports.state.steps import Steps, combine, steps_from_intervals
+from reports.state.steps import Steps, both, combine, steps_from_intervals
 
 
 class BlockingRules(EventReader, LinkReader):
@@ -213,7 +213,7 @@ class BlockingRules(EventReader, LinkReader):
                 not_done[blocker] = cached
         if not cached.changes:  # the blocker's state held still over the window
             return present if cached.initial else Steps(False)
-        return combine([present, cached], all)
+        return both(present, cached)
 
     def open_steps(self, links: Sequence[LinkRow], w0: datetime) -> dict[int, Steps[bool]]:
         """Per link id, whether it was an open dependency over ``[w0, T]``."""

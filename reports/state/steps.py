@@ -73,6 +73,42 @@ def combine(parts: Sequence[Steps[Any]], fn: Callable[[list[Any]], V]) -> Steps[
     return out
 
 
+def both(a: Steps[bool], b: Steps[bool]) -> Steps[bool]:
+    """``combine([a, b], all)`` of two boolean step functions, by one merge of their changes
+    (a link's presence and its blocker's not-done: thousands per report). As there, changes
+    at one instant all apply first, and a part's several changes at one instant leave it at
+    the largest of their values (``combine`` sorts them by value)."""
+    va, vb = bool(a.initial), bool(b.initial)
+    last = va and vb
+    out: Steps[bool] = Steps(last)
+    ac, bc = a.changes, b.changes
+    i = j = 0
+    while i < len(ac) or j < len(bc):
+        if i < len(ac) and j < len(bc):
+            at = min(ac[i][0], bc[j][0])
+        else:
+            at = ac[i][0] if i < len(ac) else bc[j][0]
+        if i < len(ac) and ac[i][0] == at:
+            va, i = _settle(ac, i, at)
+        if j < len(bc) and bc[j][0] == at:
+            vb, j = _settle(bc, j, at)
+        now = va and vb
+        if now != last:
+            out.changes.append((at, now))
+            last = now
+    return out
+
+
+def _settle(changes: list[tuple[datetime, bool]], i: int, at: datetime) -> tuple[bool, int]:
+    """The value a part holds after its changes at ``at`` (from index i), and the next index."""
+    value = bool(changes[i][1])
+    i += 1
+    while i < len(changes) and changes[i][0] == at:
+        value = value or bool(changes[i][1])
+        i += 1
+    return value, i
+
+
 def runs(steps: Steps[bool]) -> list[tuple[datetime | None, datetime | None]]:
     """The true runs as ``(start, end)``; start None = already true before w0, end None = at T."""
     found: list[tuple[datetime | None, datetime | None]] = []
