@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from reports.gcpause import gc_paused
 from reports.header import build_header
 from reports.hygiene import findings
 from reports.pairs import UNMAPPED, Analysis, analyse
@@ -78,6 +79,7 @@ class BlockedReport:
     stalled_days: float = 5.0
 
 
+@gc_paused  # a million short-lived objects, no cycles: see reports.gcpause
 def blocked_report(session: Session, ctx: ReportContext) -> BlockedReport:
     # episodes replay the last two weeks first: read the links for that window once
     reader = StateReader(session, ctx, horizon=ctx.as_of - EPISODE_WINDOWS[0])

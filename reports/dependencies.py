@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from reports.gcpause import gc_paused
 from reports.header import build_header
 from reports.hygiene import findings
 from reports.pairs import (
@@ -113,6 +114,7 @@ def bucket(age: timedelta) -> str:
     raise AssertionError("unreachable")
 
 
+@gc_paused  # a million short-lived objects, no cycles: see reports.gcpause
 def dependency_report(
     session: Session, ctx: ReportContext, *, include_resolved: bool = False
 ) -> DependencyReport:
