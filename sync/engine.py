@@ -42,15 +42,9 @@ from sync.errors import RunError
 from sync.history import history_pending
 from sync.lock import source_lock
 from sync.registry import connector_class
-from sync.store import (
-    PageCounts,
-    PageStore,
-    StoreContext,
-    count_items,
-    memo_view,
-    stored_updated,
-    unresolved_keys,
-)
+from sync.store import PageStore
+from sync.store_context import PageCounts, StoreContext
+from sync.stored import count_items, memo_view, stored_updated, unresolved_keys
 
 log = logging.getLogger(__name__)
 

@@ -12,52 +12,33 @@ What it does beyond plain upserts:
 * resolves each item's team (``model.rules.resolve_team``) and each sprint's train iteration;
 * stores links, their history and their scopes (``sync.store_links``), text references dated
   by the reads that saw them;
-* census pages mark listed items and, when complete, mark unlisted in-scope items missing.
+* census pages mark listed items and, when complete, mark unlisted in-scope items missing
+  (``sync.store_presence``, with moves, deletions and quarantine).
+
+What the engine reads back of a source's stored state is in ``sync.stored``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import base as rec
 from model import tables as t
-from model.rules import ItemFacts, IterationSpan, TeamRules, iteration_for_sprint, resolve_team
+from model.rules import ItemFacts, iteration_for_sprint, resolve_team
 from model.rules import status_category as category_of
 from sync.history import mark_history
 from sync.resolve import CHUNK, Resolver, norm_key
 from sync.resolve import chunks as _chunks
 from sync.resolve import ref_key as _ref_key
+from sync.store_context import PageCounts, StoreContext
 from sync.store_links import LinkStore, assign
-
-
-@dataclass(slots=True)
-class PageCounts:
-    items: int = 0
-    links: int = 0
-    events: int = 0
-    quarantined: int = 0
-    census: int = 0
-
-
-@dataclass(slots=True)
-class StoreContext:
-    """What the store needs besides the page: who we are and the train's rules."""
-
-    source: t.Source
-    run_id: int
-    now: datetime
-    teams: Sequence[TeamRules]
-    team_ids: dict[str, int]
-    iterations: Sequence[IterationSpan]
-    tz: ZoneInfo
-    kinds: dict[int, str] = field(default_factory=dict)  # source id → kind, for ref resolution
+from sync.store_presence import PresenceStore, quarantine
+from sync.stored import write_memo
 
 
 class PageStore:
@@ -70,6 +51,7 @@ class PageStore:
         self._first_reads: dict[str, datetime] = {}  # tracker id → created_at, new this page
         self._renamed: list[tuple[int, str, datetime | None]] = []  # (item id, old key, at)
         self.links = LinkStore(session, self.src_id, ctx.now, self.resolver, self._first_reads)
+        self.presence = PresenceStore(session, ctx, self.resolver)
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -83,10 +65,10 @@ class PageStore:
         link_ids, counts.links = self.links.store(page.links, page.events)
         self.links.scopes(page.link_scopes, page.links, page.events)
         self._events(page.events, link_ids, counts)
-        self._census(page.census, counts)
-        self._moves_and_gone(page.moves, page.gone)
-        self._quarantine(page.quarantined, counts)
-        self._memo(page.memo)
+        counts.census += self.presence.census(page.census)
+        self.presence.moves_and_gone(page.moves, page.gone)
+        counts.quarantined += quarantine(self.s, self.src_id, self.ctx, page.quarantined)
+        write_memo(self.s, self.src_id, page.memo)
         self.s.flush()
         return counts
 
@@ -324,109 +306,6 @@ class PageStore:
             self.s.execute(t.Event.__table__.insert(), rows)  # type: ignore[attr-defined]
             counts.events += len(rows)
 
-    # -- census, moves, deletions ---------------------------------------------------------------
-
-    def _census(self, census: rec.Census | None, counts: PageCounts) -> None:
-        if census is None:
-            return
-        counts.census += len(census.tracker_ids)
-        for chunk in _chunks(list(census.tracker_ids), CHUNK):
-            self.s.execute(
-                update(t.WorkItem)
-                .where(t.WorkItem.source_id == self.src_id, t.WorkItem.tracker_id.in_(chunk))
-                .values(census_run_id=self.ctx.run_id)
-            )
-            self.s.execute(
-                update(t.WorkItem)
-                .where(
-                    t.WorkItem.source_id == self.src_id,
-                    t.WorkItem.tracker_id.in_(chunk),
-                    t.WorkItem.missing.is_(True),
-                    t.WorkItem.missing_reason == "not in census",
-                )
-                .values(missing=False, missing_since=None, missing_reason=None)
-            )
-        if census.complete:
-            self.s.execute(
-                update(t.WorkItem)
-                .where(
-                    t.WorkItem.source_id == self.src_id,
-                    t.WorkItem.in_scope.is_(True),
-                    t.WorkItem.missing.is_(False),
-                    or_(
-                        t.WorkItem.census_run_id.is_(None),
-                        t.WorkItem.census_run_id != self.ctx.run_id,
-                    ),
-                )
-                .values(missing=True, missing_since=self.ctx.now, missing_reason="not in census")
-            )
-
-    def _moves_and_gone(self, moves: Sequence[rec.Move], gone: Sequence[rec.Gone]) -> None:
-        renamed: list[tuple[int, str, datetime | None]] = []
-        for move in moves:
-            row = self.s.scalar(
-                select(t.WorkItem).where(
-                    t.WorkItem.source_id == self.src_id, t.WorkItem.tracker_id == move.tracker_id
-                )
-            )
-            if row is None:
-                continue
-            new_key = norm_key(self.kind, move.new_key) if move.new_key else row.key
-            if new_key != row.key:  # the issue at its new place; the old key is an alias
-                renamed.append((row.id, row.key, None))
-                row.key, row.url = new_key, move.new_url or row.url
-            moved_to = move.new_url or move.new_key
-            if row.moved_to is None or row.moved_to != moved_to:
-                row.moved_to, row.missing, row.missing_since = moved_to, True, self.ctx.now
-                row.missing_reason = "moved"
-        if renamed:
-            self.s.flush()
-            self.resolver.learn(renamed)
-        for g in gone:
-            self.s.execute(
-                update(t.WorkItem)
-                .where(
-                    t.WorkItem.source_id == self.src_id,
-                    t.WorkItem.tracker_id == g.tracker_id,
-                    t.WorkItem.missing.is_(False),
-                )
-                .values(missing=True, missing_since=self.ctx.now, missing_reason=g.reason[:200])
-            )
-
-    def _quarantine(self, records: Sequence[rec.Quarantined], counts: PageCounts) -> None:
-        for q in records:
-            self.s.add(
-                t.QuarantinedRecord(
-                    source_id=self.src_id,
-                    run_id=self.ctx.run_id,
-                    tracker_key=q.key[:300],
-                    reason=q.reason,
-                    at=self.ctx.now,
-                )
-            )
-        counts.quarantined += len(records)
-
-    def _memo(self, memo: dict[str, str | None] | Any) -> None:
-        if not memo:
-            return
-        rows = {
-            r.key: r
-            for r in self.s.scalars(
-                select(t.ConnectorMemo).where(
-                    t.ConnectorMemo.source_id == self.src_id, t.ConnectorMemo.key.in_(list(memo))
-                )
-            )
-        }
-        for key, value in memo.items():
-            row = rows.get(key)
-            if value is None:
-                if row is not None:
-                    self.s.delete(row)
-            elif row is None:
-                self.s.add(t.ConnectorMemo(source_id=self.src_id, key=key, value=value))
-            elif row.value != value:
-                row.value = value
-
     # -- helpers --------------------------------------------------------------------------------
 
     def _by_tracker_id(self, model: Any, tracker_ids: set[str]) -> list[Any]:
@@ -438,66 +317,3 @@ class PageStore:
                 )
             )
         return out
-
-
-def stored_updated(
-    session: Session, source_id: int, tracker_ids: Sequence[str]
-) -> dict[str, datetime]:
-    """``updated_at`` of stored, non-missing items (what a connector can skip re-fetching)."""
-    out: dict[str, datetime] = {}
-    for chunk in _chunks(list(tracker_ids), CHUNK):
-        out.update(
-            session.execute(
-                select(t.WorkItem.tracker_id, t.WorkItem.updated_at).where(
-                    t.WorkItem.source_id == source_id,
-                    t.WorkItem.tracker_id.in_(chunk),
-                    t.WorkItem.missing.is_(False),
-                )
-            ).all()
-        )
-    return out
-
-
-def unresolved_keys(session: Session, kind: str) -> list[str]:
-    """Keys of ``kind`` that stored link ends name and nothing stored resolves (see
-    ``sync.resolve``): what a connector may look up (a transferred issue's old URL). All of
-    them: the connector skips those it already asked about and caps how many it asks."""
-    found: set[str] = set()
-    for end in ("blocker", "blocked"):
-        key_col = getattr(t.Link, f"{end}_key")
-        found.update(
-            session.scalars(
-                select(key_col)
-                .where(getattr(t.Link, f"{end}_item_id").is_(None))
-                .where(getattr(t.Link, f"{end}_tracker") == kind)
-                .distinct()
-            )
-        )
-    return sorted(found)
-
-
-def memo_view(session: Session, source_id: int) -> dict[str, str]:
-    return dict(
-        session.execute(
-            select(t.ConnectorMemo.key, t.ConnectorMemo.value).where(
-                t.ConnectorMemo.source_id == source_id
-            )
-        ).all()
-    )
-
-
-def count_items(session: Session, source_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(t.WorkItem)
-            .where(
-                and_(
-                    t.WorkItem.source_id == source_id,
-                    t.WorkItem.in_scope.is_(True),
-                    t.WorkItem.missing.is_(False),
-                )
-            )
-        )
-        or 0
-    )
