@@ -65,7 +65,7 @@ __all__ = ["AS_OF_FORMATS", "context", "parse_as_of", "run_report"]  # parse_as_
 
 
 def add(sub: argparse._SubParsersAction[Any]) -> None:
-    parser = sub.add_parser("report", help="write a report (dependencies, blocked, flow)")
+    parser = sub.add_parser("report", help="write a report (" + ", ".join(REPORTS) + ")")
     kinds = parser.add_subparsers(dest="report", metavar="REPORT")
     kinds.required = True
     for name, help_text in REPORTS.items():
