@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any
@@ -44,7 +45,9 @@ from reports.header import build_header
 from reports.hygiene import findings
 from reports.pairs import analyse
 from reports.state import TICK, IterationInfo, ReportContext, StateReader, category_of, runs
-from reports.state.stamps import raw
+from reports.state.rows import ItemRow
+from reports.state.stamps import Instant, raw
+from reports.state.steps import Steps
 from reports.views import Finding, Header, days, median_days
 
 DROP_RATIO = 0.6
@@ -95,7 +98,9 @@ def flow_report(session: Session, ctx: ReportContext) -> FlowReport:
     iterations = sorted(measured.values(), key=lambda it: it.start)
     w0 = iterations[0].start
     bounds = _wip_bounds(reader, started)
-    done, shift, replayed = _from_history(reader, w0, bounds)
+    candidates = reader.blocked_candidates(pi.start)
+    ends = candidates | {lk.blocker_id for lk in reader.links() if lk.blocker_id is not None}
+    done, shift, replayed = _from_history(reader, w0, bounds, (pi.start, ends))
     done += _resolved_without_history(reader, w0, replayed)
     throughput: dict[tuple[int | None, int], list[timedelta]] = defaultdict(list)
     for team, moment, lead in done:
@@ -103,7 +108,7 @@ def flow_report(session: Session, ctx: ReportContext) -> FlowReport:
         if it is not None:
             throughput[(team, it.id)].append(lead)
     wip = _wip(reader, bounds, shift)
-    blocked = _blocked_days(reader, started, pi.start)
+    blocked = _blocked_days(reader, started, pi.start, candidates)
     teams = _teams(reader)
     rows: list[FlowRow] = []
     for team_id in teams:
@@ -169,18 +174,25 @@ Counts = dict[tuple[int | None, int], int]
 
 
 def _from_history(
-    reader: StateReader, w0: datetime, bounds: dict[int, datetime]
+    reader: StateReader,
+    w0: datetime,
+    bounds: dict[int, datetime],
+    blocked: tuple[datetime, Collection[int]],
 ) -> tuple[list[Done], Counts, set[int]]:
     """Done moments (>= w0) of items done at T, per (team, iteration) the WIP shift (in
     progress at the bound, less counted in progress by the stored category: ``_wip``), and
     the ids of the items replayed.
 
     Streams the status events since w0 of train items in item order and replays one item at
-    a time: memory stays flat however long the history.
+    a time: memory stays flat however long the history. ``blocked`` (since, ids): the
+    blocked replay's status steps of those ids since then are kept from the same stream and
+    primed into the reader (they were a second scan of the window's events).
     """
     done: list[Done] = []
     shift: Counts = defaultdict(int)
     replayed: set[int] = set()
+    kept_from, wanted = blocked
+    kept: dict[int, Steps[str]] = {}
     categories = _Categories(reader)
     stamp, instant = reader.stamp, reader.instant
     query = _status_events(reader, w0, [*bounds.values(), reader.t])
@@ -190,6 +202,8 @@ def _from_history(
         replayed.add(item_id)
         events = list(group)
         _, team_id, source_id, status, cat, created, missing, missing_since = events[0][:8]
+        if item_id in wanted:
+            kept[item_id] = _steps_since(events, kept_from, len(bounds), instant, status or "")
         category = categories.of_item(source_id, status or "", cat or "todo")
         since, at_bounds = _replay(events, category, len(bounds))
         team, created = _team(reader, team_id), instant(created)
@@ -202,7 +216,33 @@ def _from_history(
             moved = (category(then) == "in_progress") - now
             if moved and created <= b and (gone is None or gone > b):
                 shift[(team, it_id)] += moved
+    reader.prime_status(kept_from, kept, partial(_streamed, reader))
     return done, shift, replayed
+
+
+def _streamed(reader: StateReader, row: ItemRow) -> bool:
+    """Whether ``_status_events`` streams the item's events (``reader.train_filter()``)."""
+    return row.in_scope and row.source_id in reader.train_sources and row.created_at <= reader.t
+
+
+def _steps_since(
+    events: Sequence[Sequence[Any]], since: datetime, n: int, instant: Instant, status: str
+) -> Steps[str]:
+    """``StateReader.status_steps`` over ``[since, T]`` of one streamed item: its changes in
+    the window; before them, the from-value of its first event from ``since`` on (up to T,
+    else the first after T), else its stored status."""
+    initial: str | None = None
+    changes: list[tuple[datetime, str]] = []
+    for event in events:
+        bucket, at, from_v, to_v = event[-4:]
+        if bucket > n:  # after T
+            initial = (from_v or "") if initial is None else initial
+            break
+        when = instant(at)
+        if when >= since:
+            initial = (from_v or "") if initial is None else initial
+            changes.append((when, to_v or ""))
+    return Steps(status if initial is None else initial, changes)
 
 
 def _replay(
@@ -334,9 +374,8 @@ def _status_events(reader: StateReader, w0: datetime, points: Sequence[datetime]
 
 
 def _blocked_days(
-    reader: StateReader, started: Sequence[IterationInfo], w0: datetime
+    reader: StateReader, started: Sequence[IterationInfo], w0: datetime, candidates: set[int]
 ) -> dict[tuple[int | None, int], timedelta]:
-    candidates = reader.blocked_candidates(w0)
     timelines = reader.blocked_timelines(candidates, w0)
     rows = reader.rows(candidates)
     found: dict[tuple[int | None, int], timedelta] = defaultdict(timedelta)
