@@ -211,8 +211,10 @@ def _from_history(
         if since is not None and (gone is None or gone > reader.t):
             moment = instant(since)
             done.append((team, moment, moment - created))
-        now = (cat or "todo") == "in_progress"
+        now, stored = (cat or "todo") == "in_progress", status or ""
         for (it_id, b), then in zip(bounds.items(), at_bounds, strict=True):
+            if then == stored:  # the stored status has the stored category: no shift
+                continue
             moved = (category(then) == "in_progress") - now
             if moved and created <= b and (gone is None or gone > b):
                 shift[(team, it_id)] += moved
