@@ -194,8 +194,9 @@ def _from_history(
     kept_from, wanted = blocked
     kept: dict[int, Steps[str]] = {}
     categories = _Categories(reader)
-    stamp, instant = reader.stamp, reader.instant
-    query = _status_events(reader, w0, [*bounds.values(), reader.t])
+    stamp, instant, t, n = reader.stamp, reader.instant, reader.t, len(bounds)
+    at_bound = list(bounds.items())
+    query = _status_events(reader, w0, [*bounds.values(), t])
     result = reader.session.connection().execute(query.execution_options(yield_per=STREAM))
     rows = chain.from_iterable(result.partitions())  # row by row costs a driver call each
     for item_id, group in groupby(rows, key=itemgetter(0)):
@@ -203,16 +204,16 @@ def _from_history(
         events = list(group)
         _, team_id, source_id, status, cat, created, missing, missing_since = events[0][:8]
         if item_id in wanted:
-            kept[item_id] = _steps_since(events, kept_from, len(bounds), instant, status or "")
+            kept[item_id] = _steps_since(events, kept_from, n, instant, status or "")
         category = categories.of_item(source_id, status or "", cat or "todo")
-        since, at_bounds = _replay(events, category, len(bounds))
+        since, at_bounds = _replay(events, category, n)
         team, created = _team(reader, team_id), instant(created)
         gone = stamp(missing_since) if missing_since is not None else (created if missing else None)
-        if since is not None and (gone is None or gone > reader.t):
+        if since is not None and (gone is None or gone > t):
             moment = instant(since)
             done.append((team, moment, moment - created))
         now, stored = (cat or "todo") == "in_progress", status or ""
-        for (it_id, b), then in zip(bounds.items(), at_bounds, strict=True):
+        for (it_id, b), then in zip(at_bound, at_bounds, strict=True):
             if then == stored:  # the stored status has the stored category: no shift
                 continue
             moved = (category(then) == "in_progress") - now
