@@ -31,7 +31,6 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any
@@ -45,7 +44,6 @@ from reports.header import build_header
 from reports.hygiene import findings
 from reports.pairs import analyse
 from reports.state import TICK, IterationInfo, ReportContext, StateReader, category_of, runs
-from reports.state.rows import ItemRow
 from reports.state.stamps import Instant, raw
 from reports.state.steps import Steps
 from reports.views import Finding, Header, days, median_days
@@ -219,13 +217,8 @@ def _from_history(
             moved = (category(then) == "in_progress") - now
             if moved and created <= b and (gone is None or gone > b):
                 shift[(team, it_id)] += moved
-    reader.prime_status(kept_from, kept, partial(_streamed, reader))
+    reader.prime_status(kept_from, kept)
     return done, shift, replayed
-
-
-def _streamed(reader: StateReader, row: ItemRow) -> bool:
-    """Whether ``_status_events`` streams the item's events (``reader.train_filter()``)."""
-    return row.in_scope and row.source_id in reader.train_sources and row.created_at <= reader.t
 
 
 def _steps_since(
