@@ -217,7 +217,7 @@ def _from_history(
             moved = (category(then) == "in_progress") - now
             if moved and created <= b and (gone is None or gone > b):
                 shift[(team, it_id)] += moved
-    reader.prime_status(kept_from, kept)
+    reader.prime_status(kept_from, kept, wanted)
     return done, shift, replayed
 
 
