@@ -28,28 +28,25 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import chain, groupby
-from operator import itemgetter
-from typing import Any
 
-from sqlalchemy import Select, case, literal, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from model.tables import Event, WorkItem
+from model.tables import WorkItem
+from reports.flow_history import Counts, Done, from_history, team_of
 from reports.gcpause import gc_paused
 from reports.header import build_header
 from reports.hygiene import findings
 from reports.pairs import analyse
-from reports.state import TICK, IterationInfo, ReportContext, StateReader, category_of, runs
+from reports.state import TICK, IterationInfo, ReportContext, StateReader, runs
 from reports.state.stamps import raw
 from reports.views import Finding, Header, days, median_days
 
 DROP_RATIO = 0.6
 TRAILING = 3
-STREAM = 2000  # rows per fetch of a streamed query: memory stays flat however long the history
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +92,9 @@ def flow_report(session: Session, ctx: ReportContext) -> FlowReport:
     iterations = sorted(measured.values(), key=lambda it: it.start)
     w0 = iterations[0].start
     bounds = _wip_bounds(reader, started)
-    done, shift, replayed = _from_history(reader, w0, bounds)
+    candidates = reader.blocked_candidates(pi.start)
+    ends = candidates | {lk.blocker_id for lk in reader.links() if lk.blocker_id is not None}
+    done, shift, replayed = from_history(reader, w0, bounds, (pi.start, ends))
     done += _resolved_without_history(reader, w0, replayed)
     throughput: dict[tuple[int | None, int], list[timedelta]] = defaultdict(list)
     for team, moment, lead in done:
@@ -103,7 +102,7 @@ def flow_report(session: Session, ctx: ReportContext) -> FlowReport:
         if it is not None:
             throughput[(team, it.id)].append(lead)
     wip = _wip(reader, bounds, shift)
-    blocked = _blocked_days(reader, started, pi.start)
+    blocked = _blocked_days(reader, started, pi.start, candidates)
     teams = _teams(reader)
     rows: list[FlowRow] = []
     for team_id in teams:
@@ -160,103 +159,6 @@ def _teams(reader: StateReader) -> list[int | None]:
     return [*named, None] if orphan is not None else list(named)
 
 
-def _team(reader: StateReader, team_id: int | None) -> int | None:
-    return team_id if team_id in reader.train.teams else None
-
-
-Done = tuple[int | None, datetime, timedelta]  # team, done moment, lead time
-Counts = dict[tuple[int | None, int], int]
-
-
-def _from_history(
-    reader: StateReader, w0: datetime, bounds: dict[int, datetime]
-) -> tuple[list[Done], Counts, set[int]]:
-    """Done moments (>= w0) of items done at T, per (team, iteration) the WIP shift (in
-    progress at the bound, less counted in progress by the stored category: ``_wip``), and
-    the ids of the items replayed.
-
-    Streams the status events since w0 of train items in item order and replays one item at
-    a time: memory stays flat however long the history.
-    """
-    done: list[Done] = []
-    shift: Counts = defaultdict(int)
-    replayed: set[int] = set()
-    categories = _Categories(reader)
-    stamp, instant = reader.stamp, reader.instant
-    query = _status_events(reader, w0, [*bounds.values(), reader.t])
-    result = reader.session.connection().execute(query.execution_options(yield_per=STREAM))
-    rows = chain.from_iterable(result.partitions())  # row by row costs a driver call each
-    for item_id, group in groupby(rows, key=itemgetter(0)):
-        replayed.add(item_id)
-        events = list(group)
-        _, team_id, source_id, status, cat, created, missing, missing_since = events[0][:8]
-        category = categories.of_item(source_id, status or "", cat or "todo")
-        since, at_bounds = _replay(events, category, len(bounds))
-        team, created = _team(reader, team_id), instant(created)
-        gone = stamp(missing_since) if missing_since is not None else (created if missing else None)
-        if since is not None and (gone is None or gone > reader.t):
-            moment = instant(since)
-            done.append((team, moment, moment - created))
-        now = (cat or "todo") == "in_progress"
-        for (it_id, b), then in zip(bounds.items(), at_bounds, strict=True):
-            moved = (category(then) == "in_progress") - now
-            if moved and created <= b and (gone is None or gone > b):
-                shift[(team, it_id)] += moved
-    return done, shift, replayed
-
-
-def _replay(
-    events: Sequence[Sequence[Any]], category: Callable[[str], str], n: int
-) -> tuple[Any, list[str]]:
-    """One item's status events since w0, in order (``bucket``: how many of the n bounds, then
-    T, lie before it): the raw ``at`` of its final move into done in [w0, T] (None when not
-    done at T), and its status at each bound (the from-value of
-    the first event after the bound up to T, else the last to-value up to T, else the
-    from-value of the first event after T)."""
-    at_bounds: list[str] = []
-    was_done: bool | None = None
-    since: Any = None
-    last: str | None = None
-    for event in events:
-        bucket, at, from_v, to_v = event[-4:]
-        if bucket > n:  # after T: only its from-value matters, and only with nothing in [w0, T]
-            last = (from_v or "") if last is None else last
-            break
-        while len(at_bounds) < bucket:
-            at_bounds.append(from_v or "")
-        if was_done is None:
-            was_done = category(from_v or "") == "done"
-        now_done = category(to_v or "") == "done"
-        if now_done and not was_done:
-            since = at
-        elif not now_done:
-            since = None
-        was_done, last = now_done, to_v or ""
-    return since, at_bounds + [last or ""] * (n - len(at_bounds))
-
-
-class _Categories:
-    """``StateReader.category`` for many events: names looked up once per source."""
-
-    def __init__(self, reader: StateReader) -> None:
-        self.reader = reader
-        self.known: dict[tuple[int, str], str] = {}
-
-    def of_item(self, source_id: int, status: str, category: str) -> Callable[[str], str]:
-        """The category of a status name of one item (its stored status keeps its category)."""
-
-        def of(name: str) -> str:
-            if name == status:
-                return category
-            found = self.known.get((source_id, name))
-            if found is None:
-                found = category_of(self.reader.categories, source_id, name, status, category)
-                self.known[(source_id, name)] = found
-            return found
-
-        return of
-
-
 def _resolved_without_history(
     reader: StateReader, w0: datetime, replayed: Collection[int]
 ) -> list[Done]:
@@ -281,7 +183,7 @@ def _resolved_without_history(
     }
     with_history = reader.with_events("status", resolved)
     return [
-        (_team(reader, team_id), stamp, stamp - created)
+        (team_of(reader, team_id), stamp, stamp - created)
         for item_id, (team_id, created, stamp) in resolved.items()
         if item_id not in with_history
     ]
@@ -297,46 +199,16 @@ def _wip(reader: StateReader, bounds: dict[int, datetime], shift: Counts) -> Cou
     counted here, ``shift`` corrects for the items whose status changed since."""
     counts: Counts = defaultdict(int, shift)
     for team_id, created, missing, missing_since in reader.stored_in_progress():
-        team = _team(reader, team_id)
+        team = team_of(reader, team_id)
         for it_id, b in bounds.items():
             if created <= b and (not missing or (missing_since is not None and missing_since > b)):
                 counts[(team, it_id)] += 1
     return counts
 
 
-# -- the window's status events, streamed ----------------------------------------------------
-
-
-def _status_events(reader: StateReader, w0: datetime, points: Sequence[datetime]) -> Select[Any]:
-    """Status events since w0 of train items, in item order, with their item's stored columns
-    and ``bucket``: how many of the (ascending) ``points`` lie before the event. Datetimes
-    come raw (``reader.instant`` converts the few that are used, not one per event)."""
-    bucket = sum((case((Event.at > p, 1), else_=0) for p in points), literal(0))
-    return (
-        select(
-            WorkItem.id,
-            WorkItem.team_id,
-            WorkItem.source_id,
-            WorkItem.status,
-            WorkItem.status_category,
-            raw(WorkItem.created_at),
-            WorkItem.missing,
-            raw(WorkItem.missing_since),
-            bucket,
-            raw(Event.at),
-            Event.from_value,
-            Event.to_value,
-        )
-        .join(Event, Event.item_id == WorkItem.id)
-        .where(reader.train_filter(), Event.field == "status", Event.at >= w0)
-        .order_by(WorkItem.id, Event.at, Event.id)
-    )
-
-
 def _blocked_days(
-    reader: StateReader, started: Sequence[IterationInfo], w0: datetime
+    reader: StateReader, started: Sequence[IterationInfo], w0: datetime, candidates: set[int]
 ) -> dict[tuple[int | None, int], timedelta]:
-    candidates = reader.blocked_candidates(w0)
     timelines = reader.blocked_timelines(candidates, w0)
     rows = reader.rows(candidates)
     found: dict[tuple[int | None, int], timedelta] = defaultdict(timedelta)
@@ -344,7 +216,7 @@ def _blocked_days(
         row = rows[item_id]
         if not reader.is_train_item(row):
             continue
-        team = _team(reader, row.team_id)
+        team = team_of(reader, row.team_id)
         for start, end in runs(tl.blocked):
             s = start if start is not None else w0
             e = end if end is not None else reader.t

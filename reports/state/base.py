@@ -150,6 +150,10 @@ class ReaderBase:
             and (row.missing_since is None or row.missing_since > self.t)
         )
 
+    def in_train_filter(self, row: ItemRow) -> bool:
+        """Whether ``train_filter()`` selects the item (missing items included)."""
+        return row.in_scope and row.source_id in self.train_sources and row.created_at <= self.t
+
     def train_filter(self) -> ColumnElement[bool]:
         """SQL for "a train item that exists at T" (missing items are dropped in Python)."""
         return and_(

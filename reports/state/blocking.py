@@ -82,11 +82,9 @@ class BlockingRules(EventReader, LinkReader):
     def not_surely_done(self, ids: Collection[int]) -> set[int]:
         """Those of ``ids`` that may not be done at T: not done now, or their status changed
         after T, or created after T (SQL; the rest were done at T)."""
-        maybe = or_(
-            WorkItem.status_category != "done",
-            WorkItem.created_at > self.t,
-            self._has_event("status", self.t + TICK),
-        )
+        maybe = or_(WorkItem.status_category != "done", WorkItem.created_at > self.t)
+        if not self.none_after("status", self.t):  # as of now: no lookup per done item
+            maybe = or_(maybe, self._has_event("status", self.t + TICK))
         query = select(WorkItem.id).where(maybe, WorkItem.id.in_(IDS))
         found: set[int] = set()
         for batch in chunks(sorted(ids)):
@@ -161,7 +159,10 @@ class BlockingRules(EventReader, LinkReader):
         out: dict[int, BlockedTimeline] = {}
         for item_id in ids:
             row = rows[item_id]
-            own = status[item_id].map(lambda s, row=row: classify(row, s))  # type: ignore[misc]
+            steps = status[item_id]
+            own = Steps(
+                classify(row, steps.initial), [(at, classify(row, s)) for at, s in steps.changes]
+            )
             label = labels.get(item_id)
             parts: list[Steps[Any]] = [
                 self._alive(row, w0),
@@ -206,13 +207,15 @@ class BlockingRules(EventReader, LinkReader):
         if blocker is None or blocker not in blocker_rows:
             return present
         cached = not_done.get(blocker) if not_done is not None else None
-        if cached is None:
+        if cached is None:  # settled once per blocker: only the moves into and out of done
             row = blocker_rows[blocker]
-            cached = status[blocker].map(lambda s: self.category(row, s) != "done")
+            cached = both(ALWAYS, status[blocker].map(lambda s: self.category(row, s) != "done"))
             if not_done is not None:
                 not_done[blocker] = cached
         if not cached.changes:  # the blocker's state held still over the window
             return present if cached.initial else Steps(False)
+        if not present.changes:  # the link held still over the window
+            return cached if present.initial else Steps(False)
         return both(present, cached)
 
     def open_steps(self, links: Sequence[LinkRow], w0: datetime) -> dict[int, Steps[bool]]:
@@ -222,6 +225,9 @@ class BlockingRules(EventReader, LinkReader):
         rows = self.rows(blocker_ids)
         status = self.status_steps(list(rows), w0)
         return {lk.id: self._open_steps(lk, status, rows, w0) for lk in links}
+
+
+ALWAYS: Steps[bool] = Steps(True)  # never changed: callers only read it
 
 
 def _blocked_now(v: list[Any]) -> bool:

@@ -28,6 +28,8 @@ SCAN_RATIO = 3  # window events per wanted item below which one range scan beats
 class EventReader(ReaderBase):
     """Field histories of stored items (status, flag, labels, flag reasons) and snapshots at T."""
 
+    _primed: tuple[datetime, dict[int, Steps[str]], Collection[int]] | None = None
+
     def _first_after(
         self, field_name: str, ids: Collection[int], after: datetime
     ) -> dict[int, Found]:
@@ -145,7 +147,32 @@ class EventReader(ReaderBase):
 
     # -- fields over time ------------------------------------------------------------------------
 
+    def prime_status(
+        self, w0: datetime, steps: dict[int, Steps[str]], kept: Collection[int]
+    ) -> None:
+        """Hand over status steps over ``[w0, T]`` a caller replayed, for the ``kept`` ids,
+        from the status events since w0 of every item ``train_filter()`` selects (flow
+        streams them): from then on ``status_steps(ids, w0)`` takes those of ``kept`` from
+        here (one without steps had no status event since w0) and reads only the others."""
+        self._primed = (w0, steps, kept)
+
     def status_steps(self, ids: Collection[int], w0: datetime) -> dict[int, Steps[str]]:
+        primed = self._primed
+        if primed is None or primed[0] != w0:
+            return self._status_steps(ids, w0)
+        _, steps, kept = primed
+        out: dict[int, Steps[str]] = {}
+        rest: list[int] = []
+        for item_id, row in self.rows(ids).items():
+            if item_id not in kept or not self.in_train_filter(row):
+                rest.append(item_id)
+                continue
+            found = steps.get(item_id)
+            out[item_id] = found if found is not None else Steps(row.status)
+        out.update(self._status_steps(rest, w0))
+        return out
+
+    def _status_steps(self, ids: Collection[int], w0: datetime) -> dict[int, Steps[str]]:
         raw = self._value_steps("status", ids, w0, lambda row: row.status)
         for steps in raw.values():  # a missing value is the empty status
             if steps.initial is None:

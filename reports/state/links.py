@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
@@ -134,21 +132,23 @@ class LinkReader(ReaderBase):
             .order_by(Link.id, Event.at, Event.id)
         )
         stamp, instant = self.stamp, self.instant
-        found_raw: list[Sequence[Any]] = []
-        history: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+        found_raw: list[Sequence[Any]] = []  # each link's first row
+        history: dict[int, list[tuple[datetime, str]]] = {}
         rows = self._run(query, batch) if batch is not None else self._exec(query).all()
-        for link_id, group in groupby(rows, key=itemgetter(0)):
-            events = list(group)
-            found_raw.append(events[0][:13])
-            if events[0][13] is not None:
-                history[link_id] = [
-                    (instant(at), (to_v or "").casefold()) for *_, at, to_v in events
-                ]
+        previous: Any = None
+        for row in rows:  # one pass, no per-link groups: a link has one or two rows
+            if row[0] != previous:
+                previous = row[0]
+                found_raw.append(row)
+            if row[13] is not None:
+                history.setdefault(previous, []).append(
+                    (instant(row[13]), (row[14] or "").casefold())
+                )
         unexplained = [r[0] for r in found_raw if r[0] not in history]
         later = self._first_link_event_after(unexplained)
         found: list[LinkRow] = []
         for (link_id, source_id, origin, b_id, b_tr, b_key, b_url, d_id, d_tr, d_key, d_url,
-             created_at, removed_at) in found_raw:  # fmt: skip
+             created_at, removed_at, _, _) in found_raw:  # fmt: skip
             presence = _presence(
                 history.get(link_id),
                 later.get(link_id),

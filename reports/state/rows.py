@@ -129,6 +129,9 @@ class LinkRow:
         )
 
     def present_at(self, when: datetime) -> bool:
+        if len(self.presence) == 1:  # most links: no generator per call (thousands per report)
+            s, e = self.presence[0]
+            return s <= when and (e is None or e > when)
         return any(s <= when and (e is None or e > when) for s, e in self.presence)
 
     def added_before(self, when: datetime) -> datetime | None:
@@ -137,6 +140,9 @@ class LinkRow:
 
     def touches(self, w0: datetime) -> bool:
         """Present at some instant of ``[w0, T]``."""
+        if len(self.presence) == 1:
+            end = self.presence[0][1]
+            return end is None or end > w0
         return any(e is None or e > w0 for _, e in self.presence)
 
 

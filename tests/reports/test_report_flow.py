@@ -143,3 +143,27 @@ def test_an_item_without_status_history_counts_by_resolved_at(session: Session) 
     w.write(session)
     alpha = table(report(session, "flow", at("2026-01-20")))[("Alpha", "I1")]
     assert (alpha["throughput"], alpha["lead_time_median_days"]) == (1, 0.0)
+
+
+def test_blocked_days_by_dependencies_with_changes_after_t(session: Session) -> None:
+    """Blocked days from links, as of a T with blocker changes after it: X-1's blocker is a
+    train item (its steps come from flow's status stream), Y-1's is stored but outside the
+    train (read on its own)."""
+    w = World(pis=PIS)
+    w.item("X-1", at("2026-01-05", "00:00"))
+    w.item("K-1", at("2026-01-05", "00:00"), team="Gamma")
+    w.status("K-1", at("2026-01-09", "00:00"), "Done")
+    w.status("K-1", at("2026-01-13", "00:00"), "In Progress")
+    w.status("K-1", at("2026-01-22", "00:00"), "Done")  # after T
+    w.link("K-1", "X-1", at("2026-01-07", "00:00"))
+    w.item("Y-1", at("2026-01-05", "00:00"), team="Beta")
+    w.item("O-1", at("2026-01-05", "00:00"), in_scope=False)
+    w.status("O-1", at("2026-01-23", "00:00"), "Done")  # after T
+    w.link("O-1", "Y-1", at("2026-01-20", "00:00"))
+    w.write(session)
+    doc = table(report(session, "flow", at("2026-01-21", "12:00")))
+    # X-1: [01-07, 01-09) and [01-13, T]; Y-1: [01-20, T]
+    assert doc[("Alpha", "I1")]["blocked_days"] == 8.0
+    assert doc[("Alpha", "I2")]["blocked_days"] == 2.5
+    assert doc[("Beta", "I2")]["blocked_days"] == 1.5
+    assert doc[("Gamma", "I1")]["blocked_days"] == 0.0
