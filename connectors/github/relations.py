@@ -211,17 +211,15 @@ class RelationReader(RecordReader):
     def _milestone_titles(self, repo: str) -> dict[str, Sprint]:
         key = repo.lower()
         if key not in self._milestones:
-            found: dict[str, Sprint] = {}
-            params = {"state": "all", "per_page": 100}
-            for page in range(1, 11):  # 1,000 milestones is more than any repository keeps
-                resp = self._get(f"/repos/{repo}/milestones", {**params, "page": page})
-                rows = resp.data if resp.status == 200 and isinstance(resp.data, list) else []
-                for raw in rows:
-                    if isinstance(raw, dict) and raw.get("id") is not None and raw.get("title"):
-                        found[str(raw["title"])] = _sprint(raw)
-                if len(rows) < 100:
-                    break
-            self._milestones[key] = found
+            try:
+                _, rows = self._list(f"/repos/{repo}/milestones", {"state": "all"})
+            except Vanished:  # the repository hidden since: no title maps
+                rows = []
+            self._milestones[key] = {
+                str(raw["title"]): _sprint(raw)
+                for raw in rows
+                if isinstance(raw, dict) and raw.get("id") is not None and raw.get("title")
+            }
         return self._milestones[key]
 
     def _dependency_event(

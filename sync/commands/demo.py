@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sync.demo.run import DemoResult
 
 DEFAULT_DIR = "trainyard-demo"
 
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     return _serve(result)
 
 
-def _serve(result: Any) -> int:
+def _serve(result: DemoResult) -> int:
     from sync.config import load
     from sync.service import logs
     from sync.service.runner import serve

@@ -39,7 +39,7 @@ def _home(team: TeamSpec) -> str:
     return f"jira:{team.jira_project}" if team.jira_project else f"github:{team.repo}"
 
 
-def filler(teams: Sequence[TeamSpec], hand: Sequence[ItemSpec]) -> tuple[ItemSpec, ...]:
+def filler(teams: Sequence[TeamSpec]) -> tuple[ItemSpec, ...]:
     items: list[ItemSpec] = []
     for t, team in enumerate(teams):
         for iteration in (1, 2, 3, 4, 5, None):

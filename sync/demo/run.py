@@ -13,8 +13,6 @@ import os
 import shutil
 import socket
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,12 +20,15 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from model.db import open_engine
+from sync.commands.run import SyncDisplay
 from sync.config import Config, load
 from sync.demo.config import ENV, RTE, Endpoints, write_config
 from sync.demo.train import bundled
 from sync.demo.world import World
 from sync.engine import SyncEngine
 from sync.errors import UsageError
+from sync.mail import deliver_digests
+from sync.service.outputs import regenerate
 
 OWNED = ("trainyard.db", "trainyard.db-wal", "trainyard.db-shm", "trainyard.toml")
 OWNED_DIRS = ("reports", "first-sync")
@@ -37,13 +38,13 @@ OWNED_DIRS = ("reports", "first-sync")
 class DemoResult:
     directory: Path
     config: Path
+    world: World
     reports: list[Path] = field(default_factory=list)
     first_reports: list[Path] = field(default_factory=list)
     digests: list[Path] = field(default_factory=list)
     sent: int = 0
     failed: tuple[str, ...] = ()
     story: list[str] = field(default_factory=list)
-    world: World | None = None
 
 
 def say(text: str) -> None:
@@ -81,48 +82,43 @@ def _phases(
     path = write_config(directory, world.spec, world.start.date(), endpoints)
     os.environ.update(ENV)
     config = load(path, require_secrets=True)
-    result = DemoResult(directory, path, world=world)
+    result = DemoResult(directory, path, world)
+    send = smtp is not None
     db = open_engine(config.database.url)
     try:
+        engine = SyncEngine(config, db, clock=lambda: world.clock)
         say(f"sandbox: Jira at {jira}, GitHub at {github} ({len(world.spec.items)} items)")
-        _first_week(config, db, world, result, smtp is not None)
+        say(f"a week ago ({_local(world, world.first_sync)}): backfill of both trackers")
+        _sync(engine, backfill=True)
+        first = directory / "first-sync"
+        result.first_reports = _reports(config, db, world.first_sync, first)
+        result.digests.append(_digest(config, world, world.first_sync, None, result, send, 1))
         result.story = [c.story for c in world.advance()]
         for line in result.story:
             say(f"  the week: {line}")
-        _second_week(config, db, world, result, smtp is not None)
+        say(f"now ({_local(world, world.now)}): incremental sync of both trackers")
+        _sync(engine, backfill=False)
+        result.reports = _reports(config, db, world.now, Path(config.reports.out_dir))
+        result.digests.append(_digest(config, world, world.now, world.first_sync, result, send, 2))
     finally:
         db.dispose()
     return result
 
 
-def _first_week(config: Config, db: Engine, world: World, result: DemoResult, send: bool) -> None:
-    from sync.commands.run import SyncDisplay
-    from sync.service.outputs import regenerate
-
-    say(f"a week ago ({_local(world, world.first_sync)}): backfill of both trackers")
-    engine = SyncEngine(config, db, clock=lambda: world.clock)
+def _sync(engine: SyncEngine, *, backfill: bool) -> None:
     with SyncDisplay() as display:
         engine.progress = display.update
-        for source in config.sources:
-            engine.backfill(source.name)
-    first = replace(
-        config, reports=replace(config.reports, out_dir=str(result.directory / "first-sync"))
-    )
-    result.first_reports = regenerate(first, db, world.first_sync)
-    result.digests.append(_digest(config, world, world.first_sync, None, result, send, 1))
+        if backfill:
+            for source in engine.config.sources:
+                engine.backfill(source.name)
+        else:
+            engine.sync()
 
 
-def _second_week(config: Config, db: Engine, world: World, result: DemoResult, send: bool) -> None:
-    from sync.commands.run import SyncDisplay
-    from sync.service.outputs import regenerate
-
-    say(f"now ({_local(world, world.now)}): incremental sync of both trackers")
-    engine = SyncEngine(config, db, clock=lambda: world.clock)
-    with SyncDisplay() as display:
-        engine.progress = display.update
-        engine.sync()
-    result.reports = regenerate(config, db, world.now)
-    result.digests.append(_digest(config, world, world.now, world.first_sync, result, send, 2))
+def _reports(config: Config, db: Engine, at: datetime, folder: Path) -> list[Path]:
+    """Every report as of ``at`` into ``folder`` (the service's own regeneration)."""
+    target = replace(config, reports=replace(config.reports, out_dir=str(folder)))
+    return regenerate(target, db, at)
 
 
 def _digest(
@@ -134,8 +130,6 @@ def _digest(
     send: bool,
     n: int,
 ) -> Path:
-    from sync.mail import deliver_digests
-
     out = result.directory / f"digest-{n}-{at.astimezone(world.tz):%Y-%m-%d}.eml"
     report = deliver_digests(config, now=at, send=send, since=since, out=out)
     result.sent += report.sent
@@ -172,14 +166,3 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@contextmanager
-def sandbox(now: datetime | None = None) -> Iterator[World]:
-    """The bundled train's sandbox alone (tests, ``--serve``): built, serving, stopped after."""
-    world = World(bundled(), (now or datetime.now(UTC)).replace(microsecond=0)).build()
-    world.start_servers()
-    try:
-        yield world
-    finally:
-        world.stop()

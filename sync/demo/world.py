@@ -8,6 +8,7 @@ midnight), so the first sync falls on day 31 and the second on day 38: both in i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -201,9 +202,7 @@ class World:
             self.github.close(key, at=self.at(item.done_day or item.created_day + 1))
 
     def _body(self, item: ItemSpec) -> str:
-        body = item.body
-        for ref, key in self.keys.items():
-            body = body.replace("{" + ref + "}", key)
+        body = re.sub(r"\{([\w.]+)\}", lambda m: self.keys.get(m[1], m[0]), item.body)
         for dep in self.spec.dependencies:
             blocker = self.items[dep.blocker]
             if dep.blocked == item.ref and blocker.home.startswith("jira:"):
