@@ -180,13 +180,19 @@ class Resolver:
                     )
                 ).all()
                 self.fill(t.Link, f"{end}_item_id", [(i, by_key[k]) for i, k in waiting])
+            # parent_key alone in the WHERE: with source_id there too, SQLite walked the source's
+            # whole (source_id, tracker_id) index once a page — quadratic on a first load
             children = self.s.execute(
-                select(t.WorkItem.id, t.WorkItem.parent_key).where(
-                    t.WorkItem.source_id == self.src_id,
-                    t.WorkItem.parent_key.in_(chunk),
-                )
+                select(
+                    t.WorkItem.id, t.WorkItem.parent_key, t.WorkItem.parent_id, t.WorkItem.source_id
+                ).where(t.WorkItem.parent_key.in_(chunk))
             ).all()
-            self.fill(t.WorkItem, "parent_id", [(i, by_key[str(k)]) for i, k in children])
+            moved = [
+                (i, by_key[str(k)])
+                for i, k, now, src in children
+                if src == self.src_id and now != by_key[str(k)]
+            ]
+            self.fill(t.WorkItem, "parent_id", moved)
 
     def fill(self, model: Any, column: str, values: list[tuple[int, int]]) -> None:
         """``column`` of rows by primary key, in one executemany; objects of those rows this
