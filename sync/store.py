@@ -148,8 +148,13 @@ class PageStore:
                 counts.items += 1
         self._status_categories(categories)
         self.s.flush()
+        parents = self.resolver.refs([i.parent for i in items if i.parent is not None])
+        for item in items:  # new items go in with their stored parents (no UPDATE after)
+            if item.tracker_id in new:
+                ref = _ref_key(item.parent) if item.parent else None
+                new[item.tracker_id]["parent_id"] = parents.get(ref) if ref else None
         ids = {tid: row.id for tid, row in rows.items()} | self._insert_items(new)
-        self._parents(items, rows, ids)
+        self._parents(items, rows, ids, parents)
         keys = {row.key: row.id for row in rows.values()}
         return keys | {values["key"]: ids[tid] for tid, values in new.items()}
 
@@ -161,24 +166,33 @@ class PageStore:
         now = self.ctx.now
         extra = dict(source_id=self.src_id, first_seen_at=now, last_seen_at=now)
         table = t.WorkItem.__table__
-        # Core, not the ORM's bulk insert (which fell back to one INSERT per row here)
-        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)  # type: ignore[attr-defined]
+        # Core, not the ORM's bulk insert (which fell back to one INSERT per row here); rows come
+        # back keyed by tracker id, since asking for them in parameter order made SQLite's
+        # insert one row per statement again
+        statement = table.insert().returning(table.c.tracker_id, table.c.id)  # type: ignore[attr-defined]
         values = [{**v, **extra, "tracker_id": tid} for tid, v in new.items()]
-        return dict(zip(new, self.s.scalars(statement, values), strict=True))
+        return {tid: item_id for tid, item_id in self.s.execute(statement, values)}
 
     def _parents(
-        self, items: Sequence[rec.WorkItem], rows: dict[str, t.WorkItem], ids: dict[str, int]
+        self,
+        items: Sequence[rec.WorkItem],
+        rows: dict[str, t.WorkItem],
+        ids: dict[str, int],
+        parents: dict[tuple[str, str], int],
     ) -> None:
-        parents = self.resolver.refs([i.parent for i in items if i.parent is not None])
+        """Parents of stored items; and of new items whose parent is new on this page too."""
+        later = [i.parent for i in items if i.parent and _ref_key(i.parent) not in parents]
+        found_later = self.resolver.refs(later) if later else {}
         fill: dict[int, int] = {}  # new rows: one executemany
         for item in items:
-            parent_id = parents.get(_ref_key(item.parent)) if item.parent else None
+            ref = _ref_key(item.parent) if item.parent else None
+            parent_id = (parents.get(ref) or found_later.get(ref)) if ref else None
             # an unresolved parent keeps what is stored; it resolves when the parent arrives
             resolved = item.parent is None or parent_id is not None
             row = rows.get(item.tracker_id)
             if row is None:
-                if parent_id is not None:
-                    fill[ids[item.tracker_id]] = parent_id
+                if ref in found_later:  # (a parent stored before the page went in with it)
+                    fill[ids[item.tracker_id]] = found_later[ref]
             elif resolved and row.parent_id != parent_id:
                 row.parent_id = parent_id
         self.resolver.fill(t.WorkItem, "parent_id", list(fill.items()))

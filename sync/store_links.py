@@ -107,8 +107,10 @@ class LinkStore:
             return {}
         self.s.flush()  # (Core statements do not autoflush)
         table = t.Link.__table__
-        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)  # type: ignore[attr-defined]
-        ids = dict(zip(new, self.s.scalars(statement, list(new.values())), strict=True))
+        # keyed by (origin, link key): asking for parameter order made SQLite insert row by row
+        statement = table.insert().returning(table.c.origin, table.c.link_key, table.c.id)  # type: ignore[attr-defined]
+        rows = self.s.execute(statement, list(new.values()))
+        ids = {(origin, key): link_id for origin, key, link_id in rows}
         marks: list[tuple[int, dict[str, Any], str, datetime]] = []
         for key, values in new.items():
             marks.append((ids[key], values, "added", values["created_at"]))
