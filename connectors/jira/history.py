@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from connectors.base import (
@@ -68,6 +69,7 @@ def read_history(
         seen.add(hid)
         found: list[Event] = []
         other: set[str] = set()  # fields we keep no history of: one "activity" event says who
+        who = account(hist.get("author"))  # (passed in, not replaced after: a first load's 100k)
         for index, item in enumerate(hist.get("items") or ()):
             ekey = f"{iid}:{hid}:{index}"
             name = str(item.get("field") or "")
@@ -82,14 +84,22 @@ def read_history(
                 if item.get("to"):
                     batch.remote_times[f"{iid}:{item['to']}"] = at
             else:
-                events = _field_events(ekey, iid, at, name, item, comments)
+                events = _field_events(ekey, iid, at, name, item, comments, who)
                 found.extend(events)
                 if not events and name:
                     other.add(name)
         if other:
-            found.append(Event(f"{iid}:{hid}:activity", iid, at, "activity", detail=_names(other)))
-        author, author_name = account(hist.get("author"))
-        batch.events.extend(replace(e, author=author, author_name=author_name) for e in found)
+            activity = Event(
+                f"{iid}:{hid}:activity",
+                iid,
+                at,
+                "activity",
+                detail=_names(other),
+                author=who[0],
+                author_name=who[1],
+            )
+            found.append(activity)
+        batch.events.extend(found)
     return link_changes, remote_changed
 
 
@@ -146,22 +156,35 @@ def _field_events(
     name: str,
     item: Mapping[str, Any],
     comments: Sequence[tuple[datetime, str]],
+    who: tuple[str | None, str | None],
 ) -> list[Event]:
     fstr, tstr = item.get("fromString"), item.get("toString")
+    event = partial(Event, item_tracker_id=iid, at=at, author=who[0], author_name=who[1])
     if name == "status":
-        return [Event(ekey, iid, at, "status", _s(fstr), _s(tstr))]
+        return [event(ekey, field="status", from_value=_s(fstr), to_value=_s(tstr))]
     if name == "Flagged":
         to_value = _s(tstr) or ""
         reason = _reason_near(comments, at) if to_value else None
-        return [Event(ekey, iid, at, "flagged", _s(fstr) or "", to_value, detail=reason)]
+        return [
+            event(
+                ekey, field="flagged", from_value=_s(fstr) or "", to_value=to_value, detail=reason
+            )
+        ]
     if name == "Sprint":
-        return [Event(ekey, iid, at, "sprint", _ids(item.get("from")), _ids(item.get("to")))]
+        return [
+            event(
+                ekey,
+                field="sprint",
+                from_value=_ids(item.get("from")),
+                to_value=_ids(item.get("to")),
+            )
+        ]
     if name in PARENT_FIELDS:
-        return [Event(ekey, iid, at, "parent", _key_in(fstr), _key_in(tstr))]
+        return [event(ekey, field="parent", from_value=_key_in(fstr), to_value=_key_in(tstr))]
     if name == "labels":
         before, after = set((fstr or "").split()), set((tstr or "").split())
-        added = [Event(f"{ekey}:+{x}", iid, at, "label", None, x) for x in sorted(after - before)]
-        gone = [Event(f"{ekey}:-{x}", iid, at, "label", x, None) for x in sorted(before - after)]
+        added = [event(f"{ekey}:+{x}", field="label", to_value=x) for x in sorted(after - before)]
+        gone = [event(f"{ekey}:-{x}", field="label", from_value=x) for x in sorted(before - after)]
         return added + gone
     return []
 
