@@ -30,6 +30,18 @@ def raw(column: Any) -> ColumnElement[Any]:
     return type_coerce(column, NullType())
 
 
+def bound(dialect: Dialect) -> Callable[[datetime], Any]:
+    """An aware datetime as a ``UTCDateTime`` column's bind hands it to the driver: raw values
+    of such a column compare with it as SQL compares them (SQLite: text in the one shape the
+    type stores; PostgreSQL: aware datetimes)."""
+    process = TYPE.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else _same
+
+
+def _same(value: datetime) -> Any:
+    return value
+
+
 def converters(dialect: Dialect) -> tuple[Stamp, Instant]:
     """Convert raw values of ``UTCDateTime`` columns as the type would: nullable columns
     (None stays None) and NOT NULL ones."""
