@@ -189,8 +189,8 @@ class Resolver:
             ).all()
             moved = [
                 (i, by_key[str(k)])
-                for i, k, now, src in children
-                if src == self.src_id and now != by_key[str(k)]
+                for i, k, current, src in children
+                if src == self.src_id and current != by_key[str(k)]
             ]
             self.fill(t.WorkItem, "parent_id", moved)
 

@@ -148,11 +148,7 @@ class PageStore:
                 counts.items += 1
         self._status_categories(categories)
         self.s.flush()
-        parents = self.resolver.refs([i.parent for i in items if i.parent is not None])
-        for item in items:  # new items go in with their stored parents (no UPDATE after)
-            if item.tracker_id in new:
-                ref = _ref_key(item.parent) if item.parent else None
-                new[item.tracker_id]["parent_id"] = parents.get(ref) if ref else None
+        parents = self._stored_parents(items, new)
         ids = {tid: row.id for tid, row in rows.items()} | self._insert_items(new)
         self._parents(items, rows, ids, parents)
         keys = {row.key: row.id for row in rows.values()}
@@ -173,6 +169,18 @@ class PageStore:
         values = [{**v, **extra, "tracker_id": tid} for tid, v in new.items()]
         return {tid: item_id for tid, item_id in self.s.execute(statement, values)}
 
+    def _stored_parents(
+        self, items: Sequence[rec.WorkItem], new: dict[str, dict[str, Any]]
+    ) -> dict[tuple[str, str], int]:
+        """The page's parent refs that name stored items; new items get theirs in their values,
+        so they go in with it (an UPDATE per new item after was a first load's cost)."""
+        parents = self.resolver.refs([i.parent for i in items if i.parent is not None])
+        for item in items:
+            if item.tracker_id in new:
+                ref = _ref_key(item.parent) if item.parent else None
+                new[item.tracker_id]["parent_id"] = parents.get(ref) if ref else None
+        return parents
+
     def _parents(
         self,
         items: Sequence[rec.WorkItem],
@@ -180,7 +188,8 @@ class PageStore:
         ids: dict[str, int],
         parents: dict[tuple[str, str], int],
     ) -> None:
-        """Parents of stored items; and of new items whose parent is new on this page too."""
+        """Parents of stored items, and of new items whose parent is new on this page too
+        (``parents``: the refs ``_stored_parents`` found before the page's items went in)."""
         later = [i.parent for i in items if i.parent and _ref_key(i.parent) not in parents]
         found_later = self.resolver.refs(later) if later else {}
         fill: dict[int, int] = {}  # new rows: one executemany
@@ -191,7 +200,7 @@ class PageStore:
             resolved = item.parent is None or parent_id is not None
             row = rows.get(item.tracker_id)
             if row is None:
-                if ref in found_later:  # (a parent stored before the page went in with it)
+                if ref in found_later:  # (one found before the insert went in with the item)
                     fill[ids[item.tracker_id]] = found_later[ref]
             elif resolved and row.parent_id != parent_id:
                 row.parent_id = parent_id

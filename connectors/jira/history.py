@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -69,7 +69,9 @@ def read_history(
         seen.add(hid)
         found: list[Event] = []
         other: set[str] = set()  # fields we keep no history of: one "activity" event says who
-        who = account(hist.get("author"))  # (passed in, not replaced after: a first load's 100k)
+        author, author_name = account(hist.get("author"))
+        # every event of this history, built with its author (not copied with it afterwards)
+        event = partial(Event, item_tracker_id=iid, at=at, author=author, author_name=author_name)
         for index, item in enumerate(hist.get("items") or ()):
             ekey = f"{iid}:{hid}:{index}"
             name = str(item.get("field") or "")
@@ -84,21 +86,12 @@ def read_history(
                 if item.get("to"):
                     batch.remote_times[f"{iid}:{item['to']}"] = at
             else:
-                events = _field_events(ekey, iid, at, name, item, comments, who)
+                events = _field_events(event, ekey, at, name, item, comments)
                 found.extend(events)
                 if not events and name:
                     other.add(name)
         if other:
-            activity = Event(
-                f"{iid}:{hid}:activity",
-                iid,
-                at,
-                "activity",
-                detail=_names(other),
-                author=who[0],
-                author_name=who[1],
-            )
-            found.append(activity)
+            found.append(event(f"{iid}:{hid}:activity", field="activity", detail=_names(other)))
         batch.events.extend(found)
     return link_changes, remote_changed
 
@@ -150,16 +143,15 @@ def _alias(iid: str, at: datetime, item: Mapping[str, Any], batch: Batch) -> Non
 
 
 def _field_events(
+    event: Callable[..., Event],
     ekey: str,
-    iid: str,
     at: datetime,
     name: str,
     item: Mapping[str, Any],
     comments: Sequence[tuple[datetime, str]],
-    who: tuple[str | None, str | None],
 ) -> list[Event]:
+    """``event``: ``Event`` with the item, time and author of the history filled in."""
     fstr, tstr = item.get("fromString"), item.get("toString")
-    event = partial(Event, item_tracker_id=iid, at=at, author=who[0], author_name=who[1])
     if name == "status":
         return [event(ekey, field="status", from_value=_s(fstr), to_value=_s(tstr))]
     if name == "Flagged":
